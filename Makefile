@@ -1,0 +1,40 @@
+# Two commands do all the set-up: `make chat` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: chat test lint bench setup openblas
+
+chat: setup
+	$(BIN)/tokenopt
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory openblas
+	touch $@
+
+# Optional speed-up for the local model on Linux (DESIGN.md §3): Debian's OpenBLAS.
+# Installed when we can (root with apt-get); otherwise a hint, never a failure.
+openblas:
+	@if ls /usr/lib/*-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then \
+		echo "OpenBLAS present: the local model will use it."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas0-pthread >/dev/null) \
+		|| echo "Could not install libopenblas0-pthread; the local model will be slower."; \
+	else \
+		echo "Hint: 'sudo apt-get install libopenblas0-pthread' makes the local model much faster."; \
+	fi
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py

@@ -1,0 +1,3 @@
+from tokenopt_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,305 @@
+"""Configuration: TOML file + environment overrides, validated into frozen dataclasses.
+
+Every error names the file (or environment variable) and the dotted key, so a user
+can fix it without reading a traceback. Secrets never live here: an endpoint names
+the environment variable that holds its key, never the key itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tokenopt_tui.paths import Paths
+
+SESSION_TYPES = ("direct_chat", "cron_job", "sub_agent")
+OPENROUTER_URL = "https://openrouter.ai/api/v1"
+EMBEDDED = "embedded"
+ENV_PREFIX = "TOKENOPT__"
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names the source and the key."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    kind: str  # "mlx" (in-process) or "openai" (any OpenAI-compatible server)
+    model: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    timeout_s: float = 60.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.model}" if self.kind == "mlx" else f"{self.base_url} {self.model}"
+
+
+@dataclass(frozen=True)
+class Tier:
+    number: int
+    name: str
+    paid: bool
+    endpoints: tuple[Endpoint, ...]
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    max_tokens: int = 200
+    temperature: float = 0.7
+    top_p: float = 0.9
+    repetition_penalty: float = 1.3
+    prompt_format: str = "auto"  # auto | transcript | chat_template
+    openblas: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str = "defaults"
+    tiers: tuple[Tier, ...] = ()
+    default_tier: int = 1
+    paid_enabled: bool = False
+    daily_cap_usd: float = 0.50
+    max_tokens: int = 1024
+    budgets: Mapping[str, int] = field(
+        default_factory=lambda: {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
+    )
+    local: LocalSettings = field(default_factory=LocalSettings)
+    db_path: Path | None = None
+    theme: str = "tokenopt-dark"
+
+    def tier(self, number: int) -> Tier:
+        for tier in self.tiers:
+            if tier.number == number:
+                return tier
+        raise KeyError(number)
+
+
+def default_tiers() -> list[dict[str, Any]]:
+    """The plan's chain: local first, free hosted next, paid last."""
+
+    def openrouter(model: str) -> dict[str, Any]:
+        return {"kind": "openai", "base_url": OPENROUTER_URL, "model": model,
+                "api_key_env": "OPENROUTER_API_KEY"}
+
+    return [
+        {"name": "local", "paid": False, "endpoints": [{"kind": "mlx", "model": EMBEDDED}]},
+        {"name": "trinity", "paid": False,
+         "endpoints": [openrouter("arcee-ai/trinity-mini:free")]},
+        {"name": "qwen3-coder", "paid": False,
+         "endpoints": [openrouter("qwen/qwen3-coder:free"),
+                       openrouter("tngtech/deepseek-r1t2-chimera:free")]},
+        {"name": "kimi", "paid": True, "endpoints": [openrouter("moonshotai/kimi-k2")]},
+    ]
+
+
+# --- validation -------------------------------------------------------------------
+
+Check = Callable[[Any, str], Any]
+
+
+def _int(lo: int, hi: int) -> Check:
+    def check(value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"key '{key}': expected an integer, got {value!r}")
+        if not lo <= value <= hi:
+            raise ConfigError(f"key '{key}': {value} is out of range ({lo}..{hi})")
+        return value
+    return check
+
+
+def _float(lo: float, hi: float) -> Check:
+    def check(value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"key '{key}': expected a number, got {value!r}")
+        if not lo <= value <= hi:
+            raise ConfigError(f"key '{key}': {value} is out of range ({lo}..{hi})")
+        return float(value)
+    return check
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"key '{key}': expected true or false, got {value!r}")
+    return value
+
+
+def _str(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"key '{key}': expected a non-empty string, got {value!r}")
+    return value
+
+
+def _choice(*options: str) -> Check:
+    def check(value: Any, key: str) -> str:
+        if value not in options:
+            raise ConfigError(f"key '{key}': expected one of {', '.join(options)}, got {value!r}")
+        return value
+    return check
+
+
+SCHEMA: dict[str, Any] = {
+    "default_tier": _int(1, 4),
+    "max_tokens": _int(1, 200_000),
+    "theme": _str,
+    "paid": {"enabled": _bool, "daily_cap_usd": _float(0, 1_000)},
+    "budgets": {name: _int(100, 10_000_000) for name in SESSION_TYPES},
+    "local": {
+        "model": _str,
+        "max_tokens": _int(1, 32_768),
+        "temperature": _float(0, 2),
+        "top_p": _float(0, 1),
+        "repetition_penalty": _float(1, 3),
+        "prompt_format": _choice("auto", "transcript", "chat_template"),
+        "openblas": _bool,
+    },
+    "paths": {"db": _str},
+    "tiers": None,  # validated by _tiers
+}
+ENDPOINT_SCHEMA: dict[str, Check] = {
+    "kind": _choice("mlx", "openai"),
+    "model": _str,
+    "base_url": _str,
+    "api_key_env": _str,
+    "timeout_s": _float(0.1, 3_600),
+}
+
+
+def _walk(data: Mapping[str, Any], schema: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in schema:
+            raise ConfigError(f"unknown key '{dotted}'")
+        rule = schema[key]
+        if rule is None:
+            out[key] = value
+        elif isinstance(rule, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"key '{dotted}': expected a table")
+            out[key] = _walk(value, rule, dotted + ".")
+        else:
+            out[key] = rule(value, dotted)
+    return out
+
+
+def _endpoint(raw: Any, key: str) -> Endpoint:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"key '{key}': expected a table")
+    values = _walk(raw, ENDPOINT_SCHEMA, key + ".")
+    for required in ("kind", "model"):
+        if required not in values:
+            raise ConfigError(f"key '{key}.{required}' is required")
+    if values["kind"] == "openai" and "base_url" not in values:
+        raise ConfigError(f"key '{key}.base_url' is required for an openai endpoint")
+    return Endpoint(**values)
+
+
+def _tiers(raw: Any) -> tuple[Tier, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("key 'tiers': expected a non-empty array of tables ([[tiers]])")
+    tiers = []
+    for index, item in enumerate(raw):
+        key = f"tiers[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"key '{key}': expected a table")
+        unknown = set(item) - {"name", "paid", "endpoints"}
+        if unknown:
+            raise ConfigError(f"unknown key '{key}.{sorted(unknown)[0]}'")
+        name = _str(item.get("name"), f"{key}.name")
+        paid = _bool(item.get("paid", False), f"{key}.paid")
+        endpoints = item.get("endpoints")
+        if not isinstance(endpoints, list) or not endpoints:
+            raise ConfigError(f"key '{key}.endpoints': expected a non-empty array of tables")
+        tiers.append(Tier(index + 1, name, paid,
+                          tuple(_endpoint(e, f"{key}.endpoints[{i}]") for i, e in enumerate(endpoints))))
+    return tuple(tiers)
+
+
+def _env_overrides(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """`TOKENOPT__LOCAL__MAX_TOKENS=64` becomes {'local': {'max_tokens': 64}}."""
+    found = []
+    for name, text in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX:
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX):].split("__")]
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text  # a bare word is a string
+        tree: dict[str, Any] = {parts[-1]: value}
+        for part in reversed(parts[:-1]):
+            tree = {part: tree}
+        found.append((name, tree))
+    return found
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _build(data: dict[str, Any], source: str) -> Config:
+    local = dict(data.get("local", {}))
+    model = local.pop("model", EMBEDDED)
+    tiers = _tiers(data.get("tiers", default_tiers()))
+    # `local.model` is the shortcut for pointing tier 1 at another MLX model.
+    if model != EMBEDDED and tiers[0].endpoints[0].kind == "mlx":
+        first = tiers[0]
+        endpoints = (Endpoint("mlx", model), *first.endpoints[1:])
+        tiers = (Tier(first.number, first.name, first.paid, endpoints), *tiers[1:])
+    budgets = {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
+    budgets.update(data.get("budgets", {}))
+    paid = data.get("paid", {})
+    db = data.get("paths", {}).get("db")
+    config = Config(
+        source=source,
+        tiers=tiers,
+        default_tier=data.get("default_tier", 1),
+        paid_enabled=paid.get("enabled", False),
+        daily_cap_usd=paid.get("daily_cap_usd", 0.50),
+        max_tokens=data.get("max_tokens", 1024),
+        budgets=budgets,
+        local=LocalSettings(**local),
+        db_path=Path(db).expanduser() if db else None,
+        theme=data.get("theme", "tokenopt-dark"),
+    )
+    if config.default_tier > len(config.tiers):
+        raise ConfigError(f"key 'default_tier': {config.default_tier} but only "
+                          f"{len(config.tiers)} tiers are configured")
+    return config
+
+
+def load_config(paths: Paths | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (if any), apply environment overrides, validate."""
+    env = os.environ if env is None else env
+    paths = paths or Paths.from_env(dict(env))
+    file = paths.config_file
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot be read: {exc}") from None
+        try:
+            data = _walk(raw, SCHEMA, "")
+        except ConfigError as exc:
+            raise ConfigError(f"{file}: {exc}") from None
+    for var, tree in _env_overrides(env):
+        try:
+            _merge(data, _walk(tree, SCHEMA, ""))
+        except ConfigError as exc:
+            raise ConfigError(f"environment variable {var}: {exc}") from None
+    try:
+        return _build(data, str(file) if file.exists() else "defaults")
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None
