@@ -1,0 +1,174 @@
+"""Schema migrations: each step tested from the previous schema, atomic on failure."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from tokenopt_tui.store import Store, StoreError
+from tokenopt_tui.store.migrations import (
+    Step,
+    latest_version,
+    load_steps,
+    migrate,
+    split_statements,
+    user_version,
+)
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    conn.close()
+    return {row[0] for row in rows}
+
+
+async def _db_at(path: Path, version: int) -> None:
+    """Build a database at an older schema version, the way an old tokenopt left it."""
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await migrate(conn, target_version=version) == version
+
+
+def test_steps_are_numbered_and_shipped() -> None:
+    steps = load_steps()
+    assert [step.version for step in steps] == [1, 2]
+    assert latest_version() == 2
+    assert steps[0].name == "0001_initial.sql"
+    assert steps[1].name == "0002_fts.sql"
+
+
+def test_split_statements_keeps_trigger_bodies_whole() -> None:
+    sql = (
+        "-- leading comment; with a semicolon\n"
+        "CREATE TABLE t (a TEXT DEFAULT 'x;y');\n"
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n"
+        "  INSERT INTO t VALUES ('a'); INSERT INTO t VALUES ('b');\n"
+        "END;\n"
+        "-- trailing comment\n"
+    )
+    statements = split_statements(sql)
+    assert len(statements) == 2
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+    with pytest.raises(ValueError, match="incomplete"):
+        split_statements("CREATE TABLE t (a); CREATE TABLE u (b)")
+
+
+@pytest.mark.asyncio
+async def test_step_1_from_empty(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    await _db_at(path, 1)
+    tables = _tables(path)
+    assert {"sessions", "messages", "model_calls", "events", "skill_invocations"} <= tables
+    assert "messages_fts" not in tables
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
+
+
+@pytest.mark.asyncio
+async def test_step_2_from_v1_keeps_data_and_indexes_old_rows(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    await _db_at(path, 1)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO sessions (id, type, title, created_at, model, tokens_used, cost_usd) "
+            "VALUES (1, 'direct_chat', 'old chat', '2026-11-01T09:00:00.000Z', 'm1', 42, 0.5)"
+        )
+        conn.executemany(
+            "INSERT INTO messages (session_id, role, content, created_at, tier, model) "
+            "VALUES (1, ?, ?, '2026-11-01T09:00:01.000Z', ?, ?)",
+            [
+                ("user", "tell me about the zanzibar archipelago", None, None),
+                ("assistant", "Zanzibar is off the coast of Tanzania. Café culture…", 1, "m1"),
+            ],
+        )
+    conn.close()
+
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == 2
+        session = await store.get_session(1)
+        assert session is not None
+        assert (session.title, session.model, session.tokens_used, session.cost_usd) == (
+            "old chat",
+            "m1",
+            42,
+            0.5,
+        )
+        messages = await store.session_messages(1)
+        assert [m.content for m in messages] == [
+            "tell me about the zanzibar archipelago",
+            "Zanzibar is off the coast of Tanzania. Café culture…",
+        ]
+        hits = await store.search_messages("zanzibar")
+        assert sorted(m.id for m in hits) == [m.id for m in messages]
+        assert [m.role for m in await store.search_messages("cafe")] == ["assistant"]
+        # Rows written after the upgrade are indexed by the new triggers.
+        new_id = await store.add_message(1, "user", "and pemba island?")
+        assert [m.id for m in await store.search_messages("pemba")] == [new_id]
+
+
+@pytest.mark.asyncio
+async def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await migrate(conn) == 2
+        assert await migrate(conn) == 2
+        assert await migrate(conn, target_version=1) == 2  # never goes down
+
+
+@pytest.mark.asyncio
+async def test_failed_step_rolls_back_to_previous_version(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    steps = [
+        load_steps()[0],
+        Step(2, "0002_broken.sql", "CREATE TABLE half_done (a);\nSELECT * FROM no_such_table;\n"),
+    ]
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+            await migrate(conn, steps=steps)
+        assert not conn.in_transaction
+        assert await user_version(conn) == 1
+    tables = _tables(path)
+    assert "sessions" in tables
+    assert "half_done" not in tables
+
+
+@pytest.mark.asyncio
+async def test_target_version_out_of_range(tmp_path: Path) -> None:
+    async with aiosqlite.connect(tmp_path / "db.sqlite", isolation_level=None) as conn:
+        with pytest.raises(ValueError):
+            await migrate(conn, target_version=3)
+
+
+@pytest.mark.asyncio
+async def test_newer_schema_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE sessions (id INTEGER PRIMARY KEY)")
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer") as info:
+        await Store.open(path)
+    assert str(path) in str(info.value)
+    assert "schema v99, we know v2" in str(info.value)
+    assert path.read_bytes() == before
+    assert not (tmp_path / "future.db-wal").exists()
+
+
+@pytest.mark.asyncio
+async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "race.db"
+    stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
+    try:
+        assert [await s.schema_version() for s in stores] == [2, 2, 2, 2]
+    finally:
+        for store in stores:
+            await store.close()

@@ -1,0 +1,403 @@
+"""Row types, SQL and the query methods of the store.
+
+The plumbing (connection, lock, transactions, error wrapping) lives in db.py; the
+methods here only say what to read or write, so each stays a few lines long.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tokenopt_tui.store.errors import StoreError
+
+SqlParam = str | int | float | bytes | None
+
+# The plan's dashboard queries, run exactly as written (see DESIGN.md section 2).
+DAILY_TOKENS_BY_MODEL_SQL = (
+    "SELECT DATE(created_at) AS day, model, SUM(tokens_used) AS tokens FROM sessions "
+    "GROUP BY day, model ORDER BY day DESC, tokens DESC"
+)
+SKILL_USAGE_SQL = (
+    "SELECT skill_name, COUNT(*) AS invocations, SUM(tokens_used) AS tokens "
+    "FROM skill_invocations GROUP BY skill_name ORDER BY invocations DESC"
+)
+
+_SESSION_COLUMNS = "id, type, title, created_at, ended_at, status, model, tokens_used, cost_usd"
+_MESSAGE_COLUMNS = (
+    "m.id, m.session_id, m.role, m.content, m.created_at, m.tier, m.model, "
+    "m.prompt_tokens, m.completion_tokens, m.cost_usd, m.estimated, m.interrupted"
+)
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """Format a time as '2026-11-24T10:15:30.123Z' (UTC, ms), which SQLite's DATE() reads.
+
+    Naive datetimes are taken as local time, as datetime.astimezone() does.
+    """
+    utc = (moment or datetime.now(UTC)).astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
+
+
+def fts_query(text: str) -> str | None:
+    """Turn user text into a safe FTS5 query: every word a quoted phrase, all ANDed.
+
+    Quoting means FTS5 syntax in the input (`"`, `OR`, `(`, `NEAR(`, `:`) is just
+    text and can never raise; a trailing `*` on a word is kept as a prefix search.
+    Returns None when there is nothing to search for.
+    """
+    phrases: list[str] = []
+    for word in text.split():
+        prefix = word.endswith("*") and word.rstrip("*") != ""
+        core = word.rstrip("*") if prefix else word
+        phrase = '"' + core.replace('"', '""') + '"'
+        phrases.append(phrase + "*" if prefix else phrase)
+    return " ".join(phrases) or None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One row of `sessions`."""
+
+    id: int
+    type: str
+    title: str | None
+    created_at: str
+    ended_at: str | None
+    status: str
+    model: str | None
+    tokens_used: int
+    cost_usd: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> SessionRow:
+        return cls(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """One row of `messages`; token and cost fields are None until the reply finishes."""
+
+    id: int
+    session_id: int
+    role: str
+    content: str
+    created_at: str
+    tier: int | None
+    model: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    estimated: bool
+    interrupted: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MessageRow:
+        *head, estimated, interrupted = row
+        return cls(*head, bool(estimated), bool(interrupted))
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One row of `events`, with its JSON payload decoded."""
+
+    id: int
+    session_id: int | None
+    created_at: str
+    kind: str
+    payload: dict[str, Any]
+
+
+class StoreQueries:
+    """Query methods; db.Store supplies the four primitives below."""
+
+    async def _insert(self, op: str, sql: str, params: Sequence[SqlParam] = ()) -> int:
+        """Run one INSERT and return its rowid."""
+        raise NotImplementedError
+
+    async def _update(self, op: str, sql: str, params: Sequence[SqlParam] = ()) -> int:
+        """Run one UPDATE/DELETE and return the number of rows changed."""
+        raise NotImplementedError
+
+    async def _fetchall(
+        self, op: str, sql: str, params: Sequence[SqlParam] = ()
+    ) -> list[sqlite3.Row]:
+        """Run one SELECT and return every row."""
+        raise NotImplementedError
+
+    def transaction(self, op: str = "transaction") -> AbstractAsyncContextManager[None]:
+        """BEGIN IMMEDIATE … COMMIT around a block; ROLLBACK on any exception."""
+        raise NotImplementedError
+
+    # -- sessions -------------------------------------------------------------------
+
+    async def create_session(self, session_type: str, title: str | None = None) -> int:
+        """Start a session ('direct_chat', 'cron_job' or 'sub_agent'); return its id."""
+        return await self._insert(
+            f"create_session({session_type!r})",
+            "INSERT INTO sessions (type, title, created_at) VALUES (?, ?, ?)",
+            (session_type, title, utc_timestamp()),
+        )
+
+    async def end_session(self, session_id: int, status: str = "ended") -> None:
+        """Mark a session finished; raise if it does not exist (a caller bug)."""
+        op = f"end_session({session_id})"
+        changed = await self._update(
+            op,
+            "UPDATE sessions SET ended_at = ?, status = ? WHERE id = ?",
+            (utc_timestamp(), status, session_id),
+        )
+        if not changed:
+            raise StoreError(f"{op}: no such session")
+
+    async def set_session_title(self, session_id: int, title: str) -> None:
+        """Name a session (the first request's first words, or the user's choice)."""
+        op = f"set_session_title({session_id})"
+        if not await self._update(op, "UPDATE sessions SET title = ? WHERE id = ?",
+                                  (title, session_id)):
+            raise StoreError(f"{op}: no such session")
+
+    async def get_session(self, session_id: int) -> SessionRow | None:
+        """The session row, or None if there is no such session."""
+        rows = await self._fetchall(
+            f"get_session({session_id})",
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?",
+            (session_id,),
+        )
+        return SessionRow.from_row(rows[0]) if rows else None
+
+    async def list_sessions(self, limit: int = 100) -> list[SessionRow]:
+        """Most recent sessions first, for the history screen."""
+        rows = await self._fetchall(
+            "list_sessions",
+            f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [SessionRow.from_row(row) for row in rows]
+
+    async def session_tokens(self, session_id: int) -> int:
+        """Prompt+completion tokens spent so far in the session (for budget checks)."""
+        op = f"session_tokens({session_id})"
+        rows = await self._fetchall(
+            op, "SELECT tokens_used FROM sessions WHERE id = ?", (session_id,)
+        )
+        if not rows:
+            raise StoreError(f"{op}: no such session")
+        return int(rows[0][0])
+
+    # -- messages -------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        session_id: int,
+        role: str,
+        content: str,
+        *,
+        tier: int | None = None,
+        model: str | None = None,
+        interrupted: bool = False,
+    ) -> int:
+        """Append a message (an assistant reply starts empty and grows); return its id."""
+        return await self._insert(
+            f"add_message(session {session_id}, {role!r})",
+            "INSERT INTO messages (session_id, role, content, created_at, tier, model, "
+            "interrupted) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, role, content, utc_timestamp(), tier, model, int(interrupted)),
+        )
+
+    async def update_message_content(self, message_id: int, content: str) -> None:
+        """Save the reply so far; one autocommit UPDATE, durable when this returns.
+
+        Called every ~0.5 s while streaming so a crash loses at most that much text.
+        """
+        op = f"update_message_content({message_id})"
+        changed = await self._update(
+            op, "UPDATE messages SET content = ? WHERE id = ?", (content, message_id)
+        )
+        if not changed:
+            raise StoreError(f"{op}: no such message")
+
+    async def finish_message(
+        self,
+        message_id: int,
+        content: str,
+        *,
+        tier: int | None,
+        model: str | None,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+        cost_usd: float | None,
+        estimated: bool = False,
+        interrupted: bool = False,
+    ) -> None:
+        """Write the final text and its accounting in one statement."""
+        op = f"finish_message({message_id})"
+        changed = await self._update(
+            op,
+            "UPDATE messages SET content = ?, tier = ?, model = ?, prompt_tokens = ?, "
+            "completion_tokens = ?, cost_usd = ?, estimated = ?, interrupted = ? "
+            "WHERE id = ?",
+            (
+                content,
+                tier,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                cost_usd,
+                int(estimated),
+                int(interrupted),
+                message_id,
+            ),
+        )
+        if not changed:
+            raise StoreError(f"{op}: no such message")
+
+    async def session_messages(self, session_id: int) -> list[MessageRow]:
+        """Every message of the session, oldest first."""
+        rows = await self._fetchall(
+            f"session_messages({session_id})",
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages AS m WHERE m.session_id = ? ORDER BY m.id",
+            (session_id,),
+        )
+        return [MessageRow.from_row(row) for row in rows]
+
+    async def search_messages(self, query: str, limit: int = 50) -> list[MessageRow]:
+        """Full-text search over all messages, best match first; any input is safe."""
+        match = fts_query(query)
+        if match is None:
+            return []
+        rows = await self._fetchall(
+            f"search_messages({query[:40]!r})",
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages_fts "
+            "JOIN messages AS m ON m.id = messages_fts.rowid "
+            "WHERE messages_fts MATCH ? ORDER BY messages_fts.rank LIMIT ?",
+            (match, limit),
+        )
+        return [MessageRow.from_row(row) for row in rows]
+
+    # -- accounting -----------------------------------------------------------------
+
+    async def record_model_call(
+        self,
+        session_id: int,
+        *,
+        message_id: int | None,
+        tier: int | None,
+        provider: str,
+        endpoint: str | None,
+        model: str,
+        started_at: datetime | str,
+        latency_ms: float | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cached_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        cost_usd: float = 0.0,
+        estimated: bool = False,
+        error: str | None = None,
+    ) -> int:
+        """Insert the call and roll its usage into the session row, atomically.
+
+        Tokens and cost are added even for a failed call (a stream that died midway
+        was still billed); `sessions.model` only moves to a model that answered.
+        """
+        op = f"record_model_call(session {session_id}, {model!r})"
+        started = started_at if isinstance(started_at, str) else utc_timestamp(started_at)
+        async with self.transaction(op):
+            call_id = await self._insert(
+                op,
+                "INSERT INTO model_calls (session_id, message_id, tier, provider, endpoint, "
+                "model, started_at, latency_ms, prompt_tokens, completion_tokens, "
+                "cached_tokens, reasoning_tokens, cost_usd, estimated, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    message_id,
+                    tier,
+                    provider,
+                    endpoint,
+                    model,
+                    started,
+                    latency_ms,
+                    prompt_tokens,
+                    completion_tokens,
+                    cached_tokens,
+                    reasoning_tokens,
+                    cost_usd,
+                    int(estimated),
+                    error,
+                ),
+            )
+            changed = await self._update(
+                op,
+                "UPDATE sessions SET tokens_used = tokens_used + ?, cost_usd = cost_usd + ?, "
+                "model = CASE WHEN ? IS NULL THEN ? ELSE model END WHERE id = ?",
+                (prompt_tokens + completion_tokens, cost_usd, error, model, session_id),
+            )
+            if not changed:
+                raise StoreError(f"{op}: no such session")
+        return call_id
+
+    async def record_skill_invocation(
+        self,
+        session_id: int | None,
+        skill_name: str,
+        tokens_used: int,
+        score: float | None,
+        latency_ms: float | None,
+    ) -> int:
+        """Log one use of a skill, for the dashboard's skill usage table."""
+        return await self._insert(
+            f"record_skill_invocation({skill_name!r})",
+            "INSERT INTO skill_invocations (session_id, skill_name, tokens_used, score, "
+            "latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, skill_name, tokens_used, score, latency_ms, utc_timestamp()),
+        )
+
+    async def daily_tokens_by_model(self) -> list[tuple[str, str | None, int]]:
+        """(UTC day, model, tokens) rows; model is None for sessions with no answer yet."""
+        rows = await self._fetchall("daily_tokens_by_model", DAILY_TOKENS_BY_MODEL_SQL)
+        return [(str(day), model, int(tokens)) for day, model, tokens in rows]
+
+    async def skill_usage(self) -> list[tuple[str, int, int]]:
+        """(skill, invocations, tokens) rows, most used first."""
+        rows = await self._fetchall("skill_usage", SKILL_USAGE_SQL)
+        return [(str(name), int(count), int(tokens)) for name, count, tokens in rows]
+
+    # -- events ---------------------------------------------------------------------
+
+    async def add_event(self, session_id: int | None, kind: str, payload: Mapping[str, Any]) -> int:
+        """Persist one typed event as JSON; session_id None is for app-wide events."""
+        op = f"add_event({kind!r})"
+        try:
+            text = json.dumps(dict(payload), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"{op}: payload is not JSON-serialisable: {exc}") from exc
+        return await self._insert(
+            op,
+            "INSERT INTO events (session_id, created_at, kind, payload) VALUES (?, ?, ?, ?)",
+            (session_id, utc_timestamp(), kind, text),
+        )
+
+    async def session_events(self, session_id: int | None) -> list[EventRow]:
+        """Events of a session in order (session_id None: the app-wide ones)."""
+        op = f"session_events({session_id})"
+        rows = await self._fetchall(
+            op,
+            "SELECT id, session_id, created_at, kind, payload FROM events "
+            "WHERE session_id IS ? ORDER BY id",
+            (session_id,),
+        )
+        events: list[EventRow] = []
+        for event_id, sid, created_at, kind, payload in rows:
+            try:
+                decoded = json.loads(payload)
+            except json.JSONDecodeError as exc:
+                raise StoreError(f"{op}: event {event_id} has a corrupt payload") from exc
+            events.append(EventRow(event_id, sid, created_at, kind, decoded))
+        return events
