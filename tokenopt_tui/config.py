@@ -34,10 +34,6 @@ class Endpoint:
     api_key_env: str | None = None
     timeout_s: float = 60.0
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind}:{self.model}" if self.kind == "mlx" else f"{self.base_url} {self.model}"
-
 
 @dataclass(frozen=True)
 class Tier:
@@ -215,8 +211,8 @@ def _tiers(raw: Any) -> tuple[Tier, ...]:
         endpoints = item.get("endpoints")
         if not isinstance(endpoints, list) or not endpoints:
             raise ConfigError(f"key '{key}.endpoints': expected a non-empty array of tables")
-        tiers.append(Tier(index + 1, name, paid,
-                          tuple(_endpoint(e, f"{key}.endpoints[{i}]") for i, e in enumerate(endpoints))))
+        parsed = tuple(_endpoint(e, f"{key}.endpoints[{i}]") for i, e in enumerate(endpoints))
+        tiers.append(Tier(index + 1, name, paid, parsed))
     return tuple(tiers)
 
 

@@ -1,0 +1,107 @@
+"""Shared fixtures: isolated XDG folders, one prepared embedded model per run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tokenopt_tui import blas
+from tokenopt_tui.config import load_config
+from tokenopt_tui.core.model_prep import EMBEDDED_MODEL_NAME, prepare_embedded_model
+from tokenopt_tui.paths import Paths
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(scope="session")
+def prepared_model(shared_cache: Path) -> Path:
+    """The embedded model, converted once per test run into the shared cache."""
+    return prepare_embedded_model(shared_cache / "tokenopt" / "models" / EMBEDDED_MODEL_NAME)
+
+
+@pytest.fixture
+def xdg_env(tmp_path: Path, shared_cache: Path) -> dict[str, str]:
+    """An environment whose config and data live in tmp_path; the model cache is shared."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENOPT")}
+    env.update(
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(shared_cache),
+        TOKENOPT__LOCAL__MAX_TOKENS="24",
+        TOKENOPT__MAX_TOKENS="16",
+    )
+    env.pop("OPENROUTER_API_KEY", None)
+    return env
+
+
+@pytest.fixture
+def paths(xdg_env: dict[str, str]) -> Paths:
+    return Paths.from_env(xdg_env)
+
+
+@pytest.fixture
+def config(paths: Paths, xdg_env: dict[str, str]):
+    return load_config(paths, xdg_env)
+
+
+def write_config(env: dict[str, str], text: str) -> Path:
+    file = Path(env["XDG_CONFIG_HOME"]) / "tokenopt" / "config.toml"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(text)
+    return file
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 240,
+            **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tokenopt_tui", *args], env=env, text=True,
+                          capture_output=True, timeout=timeout, cwd=REPO, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def mlx_server(prepared_model: Path) -> Iterator[str]:
+    """A real OpenAI-compatible server (mlx_lm.server) on loopback; yields its /v1 URL."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update(blas.preload_env(env) or {})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlx_lm", "server", "--model", str(prepared_model),
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"mlx_lm server exited: {proc.stderr.read()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("mlx_lm server did not start within 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

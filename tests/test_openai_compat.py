@@ -1,0 +1,100 @@
+"""Hosted tiers through a real OpenAI-compatible server on loopback (mlx_lm.server)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import free_port, run_cli, write_config
+
+from tokenopt_tui.config import Endpoint
+from tokenopt_tui.core.events import ErrorOccurred, ReplyCompleted, UsageRecorded
+from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
+from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider, usage_from_chunk
+from tokenopt_tui.core.session import ChatSession
+from tokenopt_tui.services import make_services
+
+
+def _tiers(url: str, model: str, key_env: str | None = None) -> str:
+    key = f', api_key_env = "{key_env}"' if key_env else ""
+    return (
+        '[[tiers]]\nname = "local"\nendpoints = [{kind = "mlx", model = "embedded"}]\n'
+        f'[[tiers]]\nname = "loopback"\nendpoints = [{{kind = "openai", base_url = "{url}", '
+        f'model = "{model}", timeout_s = 60{key}}}]\n'
+    )
+
+
+def test_usage_chunk_keeps_openrouter_cost_and_details() -> None:
+    from openai.types import CompletionUsage
+
+    usage = CompletionUsage.model_validate({
+        "prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17, "cost": 0.00042,
+        "prompt_tokens_details": {"cached_tokens": 4},
+        "completion_tokens_details": {"reasoning_tokens": 2},
+    })
+    assert usage_from_chunk(usage) == Usage(12, 5, cached_tokens=4, reasoning_tokens=2,
+                                            cost_usd=0.00042)
+
+
+def test_missing_key_makes_an_endpoint_unavailable_not_an_error() -> None:
+    endpoint = Endpoint("openai", "m:free", "http://127.0.0.1:9/v1", api_key_env="NO_SUCH_KEY")
+    assert OpenAICompatProvider(endpoint, env={}).availability() == (
+        False, "key missing: set NO_SUCH_KEY")
+    assert OpenAICompatProvider(endpoint, env={"NO_SUCH_KEY": "k"}).availability()[0]
+
+
+@pytest.mark.server
+async def test_provider_streams_with_usage_from_a_real_server(mlx_server, prepared_model) -> None:
+    provider = OpenAICompatProvider(Endpoint("openai", str(prepared_model), mlx_server), env={})
+    try:
+        items = [i async for i in provider.stream([ChatMessage("user", "Say hello.")], 12)]
+    finally:
+        await provider.aclose()
+    usage = items[-1]
+    assert isinstance(usage, Usage) and not usage.estimated  # the server's usage chunk arrived
+    assert usage.prompt_tokens > 0 and 0 < usage.completion_tokens <= 12
+    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 1
+
+
+@pytest.mark.server
+def test_headless_ask_on_a_hosted_tier(xdg_env, mlx_server, prepared_model) -> None:
+    write_config(xdg_env, _tiers(mlx_server, str(prepared_model)))
+    result = run_cli(["ask", "--json", "--tier", "2", "hello"], xdg_env)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["tier"] == 2 and answer["tier_name"] == "loopback"
+    assert answer["completion_tokens"] > 0 and not answer["estimated"]
+    plain = run_cli(["ask", "--tier", "2", "Say hi."], xdg_env)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip()  # streamed as plain text
+
+
+async def test_unreachable_endpoint_gives_one_clear_error_event(xdg_env, paths) -> None:
+    from tokenopt_tui.config import load_config
+
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    write_config(xdg_env, _tiers(url, "some-model"))
+    services = make_services(load_config(paths, xdg_env), paths, xdg_env)
+    await services.open_store()
+    try:
+        session = await ChatSession.start(services, tier=2)
+        events = [e async for e in session.send("hello?")]
+        errors = [e for e in events if isinstance(e, ErrorOccurred)]
+        assert len(errors) == 1 and errors[0].where == url and url in errors[0].message
+        assert not any(isinstance(e, ReplyCompleted) for e in events)
+        usage = [e for e in events if isinstance(e, UsageRecorded)]
+        assert usage and usage[0].completion_tokens == 0
+        calls = await services.store.session_events(session.session_id)
+        assert "ErrorOccurred" in {c.kind for c in calls}
+    finally:
+        await services.aclose()
+
+
+async def test_provider_error_names_the_endpoint() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    provider = OpenAICompatProvider(Endpoint("openai", "m", url, timeout_s=5), env={})
+    with pytest.raises(ProviderError) as caught:
+        async for _ in provider.stream([ChatMessage("user", "x")], 5):
+            pass
+    assert caught.value.endpoint == url and "cannot reach" in str(caught.value)
+    await provider.aclose()

@@ -1,0 +1,185 @@
+"""Command line: `tokenopt` (chat), `ask`, `doctor`, `model prepare`.
+
+Heavy modules (textual, mlx, openai) are imported inside the commands that need them.
+Exit codes: 0 ok, 1 the model call failed, 2 bad config/usage/database, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any, TextIO
+
+from tokenopt_tui import blas
+from tokenopt_tui.config import SESSION_TYPES, Config, ConfigError, load_config
+from tokenopt_tui.paths import Paths
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tokenopt", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+
+    def session_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--session-type", choices=SESSION_TYPES, default="direct_chat")
+        p.add_argument("--tier", type=int, choices=range(1, 5), metavar="N",
+                       help="pin the session to tier N (1 local … 4 paid)")
+
+    chat = sub.add_parser("chat", help="open the chat (the default command)")
+    session_options(chat)
+    group = chat.add_mutually_exclusive_group()
+    group.add_argument("--resume", type=int, metavar="ID", help="continue session ID")
+    group.add_argument("--continue", dest="continue_last", action="store_true",
+                       help="continue the most recent session")
+    ask = sub.add_parser("ask", help="one request, answered on stdout")
+    session_options(ask)
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead")
+    ask.add_argument("prompt", help="the request ('-' reads standard input)")
+    sub.add_parser("doctor", help="paths, OpenBLAS, and each tier's availability")
+    model = sub.add_parser("model", help="manage the local model")
+    model.add_argument("action", choices=["prepare"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    command = args.command or "chat"
+    paths = Paths.from_env()
+    try:
+        config = load_config(paths)
+    except ConfigError as exc:
+        print(f"tokenopt: config error: {exc}", file=sys.stderr)
+        return 2
+    if command in ("chat", "ask", "model"):
+        blas.reexec_with_openblas(argv, enabled=config.local.openblas)
+    if command == "doctor":
+        from tokenopt_tui.doctor import doctor
+
+        return asyncio.run(doctor(config, paths, sys.stdout))
+    if command == "model":
+        return asyncio.run(_prepare(config, paths))
+    if command == "ask":
+        prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+        try:
+            return asyncio.run(_ask(config, paths, prompt, args))
+        except KeyboardInterrupt:
+            return 130
+    return _chat(config, paths, args)
+
+
+def _chat(config: Config, paths: Paths, args: argparse.Namespace) -> int:
+    from tokenopt_tui.services import make_services
+    from tokenopt_tui.ui.app import TokenoptApp
+
+    services = make_services(config, paths)
+    resume = getattr(args, "resume", None)
+    if getattr(args, "continue_last", False):
+        resume = -1  # the app resolves "latest" once the store is open
+    app = TokenoptApp(services, session_type=getattr(args, "session_type", "direct_chat"),
+                      resume_session_id=resume, tier=getattr(args, "tier", None))
+    app.run()
+    return app.return_code or 0
+
+
+class _Progress:
+    """A one-line progress bar on stderr (a line per stage when not a terminal)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.stage = ""
+
+    def show(self, stage: str, done: int, total: int) -> None:
+        if self.tty:
+            width = 30
+            filled = width * done // max(total, 1)
+            bar = "#" * filled + "." * (width - filled)
+            self.stream.write(f"\rpreparing model: {stage:<8} [{bar}] {done}/{total}")
+            if stage == "load" and done == total:
+                self.stream.write("\n")
+        elif stage != self.stage or done == total:
+            self.stream.write(f"preparing model: {stage} {done}/{total}\n")
+        self.stage = stage
+        self.stream.flush()
+
+
+async def _prepare(config: Config, paths: Paths) -> int:
+    from tokenopt_tui.core.providers.base import ProviderError
+    from tokenopt_tui.services import make_services
+
+    services = make_services(config, paths)
+    provider = services.provider(1)
+    progress = _Progress(sys.stderr)
+    try:
+        async for event in provider.prepare():
+            progress.show(event.stage, event.done, event.total)
+    except ProviderError as exc:
+        print(f"tokenopt: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await services.aclose()
+    folder = getattr(provider, "model_folder", None)
+    print(f"ready: {provider.model}" + (f" ({folder})" if folder else ""))
+    return 0
+
+
+async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespace) -> int:
+    from tokenopt_tui.core.events import (
+        ErrorOccurred,
+        ModelPreparing,
+        ReplyCompleted,
+        TierChosen,
+        TokenReceived,
+        UsageRecorded,
+    )
+    from tokenopt_tui.core.session import ChatSession
+    from tokenopt_tui.core.text import terminal_safe
+    from tokenopt_tui.services import make_services
+    from tokenopt_tui.store import StoreError
+
+    services = make_services(config, paths)
+    try:
+        await services.open_store()
+    except StoreError as exc:
+        print(f"tokenopt: {exc}", file=sys.stderr)
+        return 2
+    progress = _Progress(sys.stderr)
+    result: dict[str, Any] = {"answer": "", "session_id": None, "tier": None, "tier_name": None,
+                              "model": None, "prompt_tokens": 0, "completion_tokens": 0,
+                              "cost_usd": 0.0, "estimated": False, "interrupted": False,
+                              "error": None, "events": []}
+    try:
+        session = await ChatSession.start(services, args.session_type, tier=args.tier)
+        result["session_id"] = session.session_id
+        async for event in session.send(prompt):
+            if isinstance(event, TokenReceived):
+                if not args.json:
+                    sys.stdout.write(terminal_safe(event.text))
+                    sys.stdout.flush()
+                continue
+            if isinstance(event, ModelPreparing):
+                progress.show(event.stage, event.done, event.total)
+                continue
+            result["events"].append(event.to_dict())
+            if isinstance(event, TierChosen):
+                result.update(tier=event.tier, tier_name=event.tier_name, model=event.model)
+            elif isinstance(event, UsageRecorded):
+                result["prompt_tokens"] += event.prompt_tokens
+                result["completion_tokens"] += event.completion_tokens
+                result["cost_usd"] += event.cost_usd
+                result["estimated"] = result["estimated"] or event.estimated
+            elif isinstance(event, ReplyCompleted):
+                result.update(answer=event.text, interrupted=event.interrupted)
+            elif isinstance(event, ErrorOccurred):
+                result["error"] = event.message
+                if not args.json:
+                    print(f"\ntokenopt: {event.message}", file=sys.stderr)
+    finally:
+        await services.aclose()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=True))
+    elif result["answer"]:
+        print()
+    return 1 if result["error"] else 0

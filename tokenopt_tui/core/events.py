@@ -1,0 +1,111 @@
+"""Typed events: what happened during a request, named as facts in the past tense.
+
+The orchestrator yields them, the store persists them (except per-token ones),
+the UI and the CLI render them, and tests assert on them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class; `persist` says whether the store keeps a row for it."""
+
+    persist: ClassVar[bool] = True
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class SessionStarted(Event):
+    session_id: int
+    session_type: str
+
+
+@dataclass(frozen=True)
+class ModelPreparing(Event):
+    """Progress while the embedded model is prepared (assemble, convert, write, load)."""
+
+    persist: ClassVar[bool] = False
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class TierChosen(Event):
+    tier: int
+    tier_name: str
+    provider: str
+    model: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TokenReceived(Event):
+    persist: ClassVar[bool] = False
+    text: str
+
+
+@dataclass(frozen=True)
+class UsageRecorded(Event):
+    """One model call's usage, and the session's running total after it."""
+
+    tier: int
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_ms: float
+    estimated: bool
+    session_tokens: int
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ReplyCompleted(Event):
+    message_id: int
+    text: str
+    interrupted: bool
+    tier: int
+    model: str
+
+
+@dataclass(frozen=True)
+class ErrorOccurred(Event):
+    """A failure the user should read; `where` names the endpoint, file or step."""
+
+    message: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class BudgetWarned(Event):
+    used: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class ContextCompacted(Event):
+    trigger: str
+    tokens_before: int
+    tokens_after: int
+    kept: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class SkillLoaded(Event):
+    skill_name: str
+    tokens: int
+    score: float
+    reason: str = ""

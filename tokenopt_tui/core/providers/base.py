@@ -1,0 +1,52 @@
+"""The one interface every provider implements: stream text, then report usage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from tokenopt_tui.core.events import ModelPreparing
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # user | assistant | system
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float | None = None  # as reported by the server (OpenRouter), else None
+    estimated: bool = False
+
+
+class ProviderError(RuntimeError):
+    """A call failed; `endpoint` says where, the message says what."""
+
+    def __init__(self, message: str, endpoint: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.retryable = retryable
+
+
+class Provider(Protocol):
+    kind: str
+    model: str
+    endpoint: str
+
+    def availability(self) -> tuple[bool, str]:
+        """(usable now, why not) without any network or model I/O."""
+        ...
+
+    def prepare(self) -> AsyncIterator[ModelPreparing]:
+        """Get ready (e.g. convert and load a local model), reporting progress."""
+        ...
+
+    def stream(self, messages: list[ChatMessage], max_tokens: int) -> AsyncIterator[str | Usage]:
+        """Yield text fragments as they arrive, then exactly one Usage."""
+        ...

@@ -1,0 +1,124 @@
+"""Tiers 2-4: any OpenAI-compatible server (OpenRouter, mlx_lm.server, vLLM, ...).
+
+Streams with `stream_options={"include_usage": True}` and reads the final usage
+chunk, keeping OpenRouter's `usage.cost` when present. The SDK is imported lazily.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from tokenopt_tui.config import Endpoint
+from tokenopt_tui.core.events import ModelPreparing
+from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
+from tokenopt_tui.core.tokens import count_tokens
+
+
+def _extra(obj: Any, name: str) -> Any:
+    """Read a field the SDK's models don't declare (e.g. OpenRouter's `cost`)."""
+    value = getattr(obj, name, None)
+    if value is None:
+        value = (getattr(obj, "model_extra", None) or {}).get(name)
+    return value
+
+
+def usage_from_chunk(usage: Any) -> Usage:
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    cost = _extra(usage, "cost")
+    return Usage(
+        prompt_tokens=int(usage.prompt_tokens or 0),
+        completion_tokens=int(usage.completion_tokens or 0),
+        cached_tokens=int(getattr(prompt_details, "cached_tokens", 0) or 0),
+        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
+        cost_usd=float(cost) if isinstance(cost, int | float) else None,
+    )
+
+
+class OpenAICompatProvider:
+    kind = "openai"
+
+    def __init__(self, endpoint: Endpoint, env: Mapping[str, str] | None = None) -> None:
+        self._endpoint = endpoint
+        self._env = os.environ if env is None else env
+        self.model = endpoint.model
+        self.endpoint = endpoint.base_url or ""
+        self._client: Any = None
+
+    def availability(self) -> tuple[bool, str]:
+        var = self._endpoint.api_key_env
+        if var and not self._env.get(var):
+            return False, f"key missing: set {var}"
+        return True, "available"
+
+    async def prepare(self) -> AsyncIterator[ModelPreparing]:
+        return
+        yield  # pragma: no cover - makes this an async generator
+
+    def _api(self) -> Any:
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            var = self._endpoint.api_key_env
+            self._client = AsyncOpenAI(
+                base_url=self._endpoint.base_url,
+                api_key=(self._env.get(var) if var else None) or "not-needed",
+                timeout=self._endpoint.timeout_s,
+                max_retries=0,  # retries and fallback are the router's job
+            )
+        return self._client
+
+    async def stream(self, messages: list[ChatMessage],
+                     max_tokens: int) -> AsyncIterator[str | Usage]:
+        import openai
+
+        ok, why = self.availability()
+        if not ok:
+            raise ProviderError(why, self.endpoint, retryable=False)
+        payload = [{"role": m.role, "content": m.content} for m in messages]
+        text_parts: list[str] = []
+        usage: Usage | None = None
+        try:
+            response = await self._api().chat.completions.create(
+                model=self.model, messages=payload, max_tokens=max_tokens, stream=True,
+                stream_options={"include_usage": True},
+            )
+            async for chunk in response:
+                if chunk.usage is not None:
+                    usage = usage_from_chunk(chunk.usage)
+                for choice in chunk.choices or ():
+                    content = choice.delta.content if choice.delta else None
+                    if content:
+                        text_parts.append(content)
+                        yield content
+        except openai.APIStatusError as exc:
+            raise ProviderError(f"{self.endpoint} answered HTTP {exc.status_code} for "
+                                f"{self.model}: {_message(exc)}", self.endpoint) from exc
+        except openai.APITimeoutError as exc:
+            raise ProviderError(f"{self.endpoint} timed out after {self._endpoint.timeout_s:g} s",
+                                self.endpoint) from exc
+        except openai.APIConnectionError as exc:
+            raise ProviderError(f"cannot reach {self.endpoint}: {exc.__cause__ or exc}",
+                                self.endpoint) from exc
+        except openai.OpenAIError as exc:
+            raise ProviderError(f"{self.endpoint} sent a malformed stream: {exc}",
+                                self.endpoint) from exc
+        if usage is None:
+            prompt = sum(count_tokens(m.content) for m in messages)
+            usage = Usage(prompt, count_tokens("".join(text_parts)), estimated=True)
+        yield usage
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+def _message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])[:300]
+    return str(getattr(exc, "message", exc))[:300]

@@ -1,0 +1,86 @@
+"""The one factory that builds everything a session needs (used by CLI, TUI and tests)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokenopt_tui.config import Config, Endpoint
+from tokenopt_tui.core.providers.base import Provider
+from tokenopt_tui.paths import Paths
+from tokenopt_tui.store import Store
+
+
+@dataclass
+class Services:
+    """Config, paths, the store and the providers of one process.
+
+    Built synchronously (so the App can take it in its constructor); the store is
+    opened with `await open_store()` inside the event loop that will use it.
+    """
+
+    config: Config
+    paths: Paths
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    _store: Store | None = None
+    _providers: dict[tuple[int, int], Provider] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is not open: await services.open_store() first")
+        return self._store
+
+    async def open_store(self) -> Store:
+        """Open (and migrate) the DB; raises StoreError naming the path on failure."""
+        if self._store is None:
+            self._store = await Store.open(self.db_path)
+        return self._store
+
+    def set_provider(self, tier: int, provider: Provider, index: int = 0) -> None:
+        """Use `provider` for that endpoint (tests, benchmarks, custom back ends)."""
+        self._providers[(tier, index)] = provider
+
+    @property
+    def db_path(self) -> Path:
+        return db_path(self.config, self.paths)
+
+    def provider(self, tier: int, index: int = 0) -> Provider:
+        """The provider for endpoint `index` of `tier`, built once and reused."""
+        key = (tier, index)
+        if key not in self._providers:
+            self._providers[key] = build_provider(
+                self.config.tier(tier).endpoints[index], self.config, self.paths, self.env)
+        return self._providers[key]
+
+    async def aclose(self) -> None:
+        for provider in self._providers.values():
+            closer = getattr(provider, "aclose", None)
+            if closer is not None:
+                await closer()
+            elif hasattr(provider, "close"):
+                provider.close()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+
+def db_path(config: Config, paths: Paths) -> Path:
+    return config.db_path or paths.db_file
+
+
+def build_provider(endpoint: Endpoint, config: Config, paths: Paths,
+                   env: Mapping[str, str]) -> Provider:
+    if endpoint.kind == "mlx":
+        from tokenopt_tui.core.providers.mlx_local import MlxLocalProvider
+
+        return MlxLocalProvider(endpoint.model, config.local, paths.models_dir)
+    from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider(endpoint, env)
+
+
+def make_services(config: Config, paths: Paths, env: Mapping[str, str] | None = None) -> Services:
+    return Services(config=config, paths=paths, env=os.environ if env is None else env)
