@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 chat: setup
 	$(BIN)/tokenopt
 
+# Tests run with OpenBLAS preloaded when it is installed, as `tokenopt` itself does.
 test: setup
-	$(BIN)/python -m pytest
+	LD_PRELOAD="$$(ls /usr/lib/*-linux-gnu/openblas-pthread/libblas.so.3 2>/dev/null | head -n 1)" \
+		$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .

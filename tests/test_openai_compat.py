@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import free_port, run_cli, write_config
@@ -58,7 +59,8 @@ async def test_provider_streams_with_usage_from_a_real_server(mlx_server, prepar
 
 @pytest.mark.server
 def test_headless_ask_on_a_hosted_tier(xdg_env, mlx_server, prepared_model) -> None:
-    write_config(xdg_env, _tiers(mlx_server, str(prepared_model)))
+    write_config(xdg_env, _tiers(mlx_server, str(prepared_model), key_env="LOOPBACK_KEY"))
+    xdg_env = {**xdg_env, "LOOPBACK_KEY": "sk-secret-4242"}
     result = run_cli(["ask", "--json", "--tier", "2", "hello"], xdg_env)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
@@ -67,6 +69,10 @@ def test_headless_ask_on_a_hosted_tier(xdg_env, mlx_server, prepared_model) -> N
     plain = run_cli(["ask", "--tier", "2", "Say hi."], xdg_env)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip()  # streamed as plain text
+    data_dir = Path(xdg_env["XDG_DATA_HOME"]) / "tokenopt"
+    for file in data_dir.iterdir():  # the DB and its WAL: the key is never written
+        assert b"sk-secret-4242" not in file.read_bytes(), file
+    assert "sk-secret-4242" not in result.stdout + result.stderr + plain.stderr
 
 
 async def test_unreachable_endpoint_gives_one_clear_error_event(xdg_env, paths) -> None:
