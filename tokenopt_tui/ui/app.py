@@ -1,0 +1,192 @@
+"""TokenoptApp: owns the services, the session and every worker; renders through ChatScreen.
+
+Start-up order keeps first paint cheap: the constructor only registers themes;
+the store is opened in a worker after mount; the tier's provider is touched
+(and its model warmed up) only after the first paint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from contextlib import suppress
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tokenopt_tui.core.session import ChatSession
+from tokenopt_tui.services import Services
+from tokenopt_tui.store import StoreError
+from tokenopt_tui.ui.screens.chat import ChatScreen
+from tokenopt_tui.ui.themes import bundled_theme_dir, load_themes, user_theme_dir
+
+log = logging.getLogger(__name__)
+
+FALLBACK_THEME = "tokenopt-dark"
+
+
+class TokenoptApp(App[None]):
+    """The terminal chat. Build with `TokenoptApp(make_services(...))` and `.run()`."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "tokenopt"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("escape", "cancel_reply", "Stop reply", id="cancel-reply"),
+    ]
+
+    def __init__(self, services: Services, *, session_type: str = "direct_chat",
+                 resume_session_id: int | None = None, tier: int | None = None) -> None:
+        """`resume_session_id` < 0 means the most recent session (none: a new one)."""
+        super().__init__()
+        self.services = services
+        self.session_type = session_type
+        self.resume_session_id = resume_session_id
+        self.tier = tier
+        self.session: ChatSession | None = None
+        self.theme_warnings: list[str] = self._install_themes()
+        self._chat: ChatScreen | None = None
+
+    # -- themes -------------------------------------------------------------------
+
+    def _install_themes(self) -> list[str]:
+        """Register bundled then user themes and apply the configured one."""
+        loaded = load_themes([bundled_theme_dir(),
+                              user_theme_dir(self.services.paths.config_file)])
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        warnings = list(loaded.warnings)
+        wanted = self.services.config.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            warnings.append(f"theme '{wanted}' (config key 'theme') is not installed; "
+                            f"using {FALLBACK_THEME}")
+            if FALLBACK_THEME in self.available_themes:
+                self.theme = FALLBACK_THEME
+        return warnings
+
+    # -- screens ------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        budgets = self.services.config.budgets
+        self._chat = ChatScreen(self.session_type, budgets.get(self.session_type, 0))
+        return self._chat
+
+    @property
+    def chat(self) -> ChatScreen:
+        """The chat screen (typed accessor; it exists from the first compose)."""
+        if self._chat is None:
+            raise RuntimeError("the chat screen is not created yet")
+        return self._chat
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Stop reply", "Stop the reply being streamed",
+                            self.action_cancel_reply)
+        yield SystemCommand("Side bar", "Show or hide the side bar",
+                            self.chat.action_toggle_sidebar)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for warning in self.theme_warnings:
+            log.warning(warning)
+            self.notify(warning, title="Theme", severity="warning", timeout=10,
+                        markup=False)
+
+    def on_chat_screen_ready(self, _message: ChatScreen.Ready) -> None:
+        """The chat is composed: paint it first, then open the store."""
+        self.call_after_refresh(self.open_session)
+
+    async def on_unmount(self) -> None:
+        """Let a cancelled reply finish storing itself, then close the store."""
+        pending = [worker for worker in self.workers if not worker.is_finished]
+        for worker in pending:
+            worker.cancel()
+        with suppress(Exception):
+            await self.workers.wait_for_complete(pending)
+        await self.services.aclose()
+
+    @work(exclusive=True, group="session", exit_on_error=False, name="open session")
+    async def open_session(self) -> None:
+        """Open the store, start or resume the session, then warm the model up."""
+        store = await self.services.open_store()
+        resume_id = self.resume_session_id
+        if resume_id is not None and resume_id < 0:  # "continue the latest session"
+            latest = await store.list_sessions(limit=1)
+            resume_id = latest[0].id if latest else None
+        if resume_id is not None:
+            session = await ChatSession.resume(self.services, resume_id, tier=self.tier)
+            rows = await self.services.store.session_messages(session.session_id)
+            await self.chat.show_history(rows)
+        else:
+            session = await ChatSession.start(self.services, self.session_type, tier=self.tier)
+        self.session = session
+        self.chat.session_ready(session)
+        self.call_after_refresh(self.warm_up)
+        self.call_after_refresh(self.preload)
+
+    def preload(self) -> None:
+        """After first paint: import what the first reply needs (Markdown) ahead of it."""
+        import tokenopt_tui.ui.widgets.reply  # noqa: F401
+
+    @work(exclusive=True, group="warm-up", exit_on_error=False, name="model warm-up")
+    async def warm_up(self) -> None:
+        """Prepare the tier's model in the background, showing progress."""
+        tier = self.tier or self.services.config.default_tier
+        provider = self.services.provider(tier)
+        bar = self.chat.prep_bar
+        try:
+            async for event in provider.prepare():
+                bar.show_progress(event)
+        finally:
+            bar.finish()
+
+    # -- replies ------------------------------------------------------------------
+
+    def on_chat_screen_send_requested(self, message: ChatScreen.SendRequested) -> None:
+        if self.session is None:
+            self.chat.add_error("No session is open yet; the message was not sent.")
+            return
+        self.send(message.text)
+
+    @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
+    async def send(self, text: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        await self.chat.play_reply(session, session.send(text))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc is only live (and lit in the footer) while a reply streams."""
+        if action == "cancel_reply":
+            return True if self._chat is not None and self._chat.replying else None
+        return True
+
+    def action_cancel_reply(self) -> None:
+        """Esc: stop the reply; the core keeps the partial text, marked interrupted."""
+        self.workers.cancel_group(self, "reply")
+
+    # -- the one place worker failures are reported ---------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        where = str(getattr(error, "endpoint", "") or "")
+        if isinstance(error, StoreError):
+            where = str(self.services.db_path)
+            if event.worker.group == "session":  # no session without a database
+                self.chat.set_input_enabled(False, "The database could not be opened "
+                                                   "(see above)")
+        log.error("%s failed: %r", event.worker.name, error)
+        self.chat.add_error(f"{event.worker.name} failed: {error}", where)
+        self.notify(str(error), title=f"{event.worker.name} failed", severity="error",
+                    timeout=10, markup=False)

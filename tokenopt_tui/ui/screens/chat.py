@@ -1,0 +1,282 @@
+"""ChatScreen: the message list, the prompt, the status line and the side bar.
+
+The screen is a view: it renders core events and asks the App (which owns the
+session and every worker) to send. `play_reply` is the one code path that turns
+a reply's events into widgets; the benchmark drives the same method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from tokenopt_tui.core.events import (
+    BudgetWarned,
+    ContextCompacted,
+    ErrorOccurred,
+    Event,
+    ModelPreparing,
+    ReplyCompleted,
+    SkillLoaded,
+    TierChosen,
+    TokenReceived,
+    UsageRecorded,
+)
+from tokenopt_tui.ui.widgets.message import ErrorMessage, MessageView, UserMessage
+from tokenopt_tui.ui.widgets.message_list import MessageList
+from tokenopt_tui.ui.widgets.panels import BudgetPanel, CompressionPanel, SkillsPanel
+from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
+
+if TYPE_CHECKING:  # imported on first use: Markdown is not needed for the first paint
+    from tokenopt_tui.ui.widgets.reply import AssistantMessage
+
+
+class StoredMessage(Protocol):
+    """What the screen needs from a stored message row (store.MessageRow)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def interrupted(self) -> bool: ...
+    @property
+    def tier(self) -> int | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def completion_tokens(self) -> int | None: ...
+
+
+class BudgetSource(Protocol):
+    """The part of ChatSession the budget panel reads."""
+
+    @property
+    def session_type(self) -> str: ...
+    @property
+    def tokens_used(self) -> int: ...
+    @property
+    def budget(self) -> int: ...
+
+
+class ChatScreen(Screen[None]):
+    """The main screen; see the module docstring for who owns what."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+b", "toggle_sidebar", "Side bar", id="toggle-sidebar"),
+        Binding("ctrl+l", "focus_prompt", "Prompt", id="focus-prompt", show=False),
+    ]
+
+    class SendRequested(Message):
+        """The user submitted text; the App decides whether and how to send it."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Ready(Message):
+        """The screen is composed: the App may start filling it."""
+
+    def __init__(self, session_type: str, budget: int) -> None:
+        super().__init__(id="chat")
+        self._session_type = session_type
+        self._budget = budget
+        self._replying = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="chat-column"):
+                yield MessageList(id="messages")
+                yield PrepBar(id="prep")
+                yield StatusLine(id="status")
+                yield Input(placeholder="Starting…", id="prompt", disabled=True)
+            with VerticalScroll(id="sidebar"):
+                yield BudgetPanel(self._budget, self._session_type, id="budget")
+                yield CompressionPanel(id="compression")
+                yield SkillsPanel(id="skills")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.post_message(self.Ready())
+
+    # -- typed accessors ----------------------------------------------------------
+
+    @property
+    def messages(self) -> MessageList:
+        return self.query_one("#messages", MessageList)
+
+    @property
+    def prompt(self) -> Input:
+        return self.query_one("#prompt", Input)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def prep_bar(self) -> PrepBar:
+        return self.query_one("#prep", PrepBar)
+
+    @property
+    def budget_panel(self) -> BudgetPanel:
+        return self.query_one("#budget", BudgetPanel)
+
+    @property
+    def compression_panel(self) -> CompressionPanel:
+        return self.query_one("#compression", CompressionPanel)
+
+    @property
+    def skills_panel(self) -> SkillsPanel:
+        return self.query_one("#skills", SkillsPanel)
+
+    # -- state --------------------------------------------------------------------
+
+    @property
+    def replying(self) -> bool:
+        """A reply is streaming (Enter is refused, Esc stops it)."""
+        return self._replying
+
+    @replying.setter
+    def replying(self, value: bool) -> None:
+        self._replying = value
+        self.refresh_bindings()
+
+    def session_ready(self, session: BudgetSource) -> None:
+        """The store is open and a session exists: show its budget, accept input."""
+        self.budget_panel.set_usage(session.tokens_used, session.budget, session.session_type)
+        self.set_input_enabled(True)
+
+    def set_input_enabled(self, enabled: bool, placeholder: str | None = None) -> None:
+        prompt = self.prompt
+        prompt.disabled = not enabled
+        prompt.placeholder = placeholder or (
+            "Message (Enter to send, Esc to stop a reply)" if enabled else "Unavailable")
+        if enabled:
+            prompt.focus()
+
+    def add_error(self, message: str, where: str = "") -> ErrorMessage:
+        view = ErrorMessage(message, where)
+        self.messages.add(view)
+        return view
+
+    async def show_history(self, rows: Sequence[StoredMessage]) -> None:
+        """Mount a resumed session's stored messages (interrupted replies marked)."""
+        from tokenopt_tui.ui.widgets.reply import AssistantMessage
+
+        views: list[MessageView] = []
+        for row in rows:
+            if row.role == "user":
+                views.append(UserMessage(row.content))
+            elif row.role == "assistant" and (row.content or not row.interrupted):
+                views.append(AssistantMessage(row.content, tier=row.tier, model=row.model,
+                                              tokens=row.completion_tokens,
+                                              interrupted=row.interrupted))
+        if views:
+            await self.messages.mount_all(views)
+        self.messages.scroll_end(animate=False)
+
+    # -- input --------------------------------------------------------------------
+
+    @on(Input.Submitted, "#prompt")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value
+        if not text.strip():
+            return
+        if self.replying:
+            self.notify("A reply is still streaming: press Esc to stop it first.",
+                        severity="warning", markup=False)
+            return
+        self.prompt.clear()
+        self.messages.add(UserMessage(text))
+        self.messages.anchor()  # the user just acted: follow the conversation again
+        self.post_message(self.SendRequested(text))
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+
+    def action_focus_prompt(self) -> None:
+        self.prompt.focus()
+
+    # -- replies ------------------------------------------------------------------
+
+    async def play_reply(self, session: BudgetSource, events: AsyncIterator[Event]) -> None:
+        """Render one reply's events as they arrive.
+
+        Cancelling the task running this (Esc) closes `events`, so the core stores
+        the partial reply as interrupted, and leaves the partial text on screen.
+        """
+        self.replying = True
+        reply: AssistantMessage | None = None
+        completed = failed = prepared = False
+        status = self.status
+        try:
+            async with aclosing(events) as stream:
+                async for event in stream:
+                    if isinstance(event, TokenReceived):  # the hot path first
+                        if reply is None:
+                            reply = await self._new_reply(None, "")
+                        await reply.append(event.text)
+                        status.tick()
+                    elif isinstance(event, TierChosen):
+                        reply = await self._new_reply(event.tier, event.model)
+                        status.begin(event.tier, event.tier_name, event.model)
+                    elif isinstance(event, ModelPreparing):
+                        prepared = True
+                        self.prep_bar.show_progress(event)
+                    elif isinstance(event, UsageRecorded):
+                        status.usage(event.completion_tokens)
+                        if reply is not None:
+                            reply.set_tokens(event.completion_tokens)
+                        self.budget_panel.set_usage(event.session_tokens, session.budget)
+                    elif isinstance(event, ReplyCompleted):
+                        if reply is None:
+                            reply = await self._new_reply(event.tier, event.model)
+                        await reply.finish(event.text, interrupted=event.interrupted)
+                        completed = True
+                    else:
+                        failed = failed or isinstance(event, ErrorOccurred)
+                        self.show_event(event)
+        finally:
+            self.replying = False
+            if prepared:
+                self.prep_bar.finish()
+            if reply is not None and not completed:
+                if reply.streaming or reply.source:
+                    await reply.finish(None, interrupted=True)
+                else:
+                    await reply.remove()
+            if reply is not None or completed:
+                status.end("done" if completed else "failed" if failed else "interrupted")
+            if not completed:  # no UsageRecorded came: the core's running total is right
+                self.budget_panel.set_usage(session.tokens_used, session.budget)
+
+    def show_event(self, event: Event) -> None:
+        """Events that are not part of the streamed text."""
+        if isinstance(event, ErrorOccurred):
+            self.add_error(event.message, event.where)
+        elif isinstance(event, BudgetWarned):
+            self.notify(f"Budget: {event.used:,} of {event.limit:,} tokens used",
+                        severity="warning", markup=False)
+        elif isinstance(event, ContextCompacted):
+            self.compression_panel.add_event(event)
+        elif isinstance(event, SkillLoaded):
+            self.skills_panel.add_event(event)
+
+    async def _new_reply(self, tier: int | None, model: str) -> AssistantMessage:
+        """Mount (and wait for) the reply widget: streaming into an unmounted
+        Markdown would race with its own first render."""
+        from tokenopt_tui.ui.widgets.reply import AssistantMessage
+
+        reply = AssistantMessage(tier=tier, model=model)
+        await self.messages.mount(reply)
+        return reply

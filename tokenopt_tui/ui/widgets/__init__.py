@@ -1,0 +1,1 @@
+"""Widgets of the TUI: messages, side bar panels, status line."""
