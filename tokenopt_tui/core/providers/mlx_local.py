@@ -138,11 +138,15 @@ class MlxLocalProvider:
         def report(p: PrepareProgress) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, ModelPreparing(p.stage, p.done, p.total))
 
+        cancel = threading.Event()
         future = loop.run_in_executor(self._thread(), prepare_embedded_model,
-                                      self.model_folder, report)
+                                      self.model_folder, report, cancel)
         future.add_done_callback(lambda _f: loop.call_soon_threadsafe(queue.put_nowait, _DONE))
-        while (item := await queue.get()) is not _DONE:
-            yield item
+        try:
+            while (item := await queue.get()) is not _DONE:
+                yield item
+        finally:
+            cancel.set()  # no-op when done; stops the thread if our consumer went away
         try:
             future.result()
         except ModelPrepareError as exc:
@@ -223,15 +227,23 @@ class MlxLocalProvider:
         sampler = make_sampler(temp=settings.temperature, top_p=settings.top_p)
         processors = make_logits_processors(repetition_penalty=settings.repetition_penalty)
         prompt_tokens = completion_tokens = 0
+        special = self._special_ids(tokenizer)
         for response in stream_generate(model, tokenizer, prompt, max_tokens=limit,
                                         sampler=sampler, logits_processors=processors):
             prompt_tokens = response.prompt_tokens
             completion_tokens = response.generation_tokens
+            if response.token in special:  # e.g. <start_of_image>: the turn is over
+                break
             if response.text:
                 put(response.text)
             if cancel.is_set():
                 break
         return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=0.0)
+
+    @staticmethod
+    def _special_ids(tokenizer: Any) -> frozenset[int]:
+        """Control tokens a base model may emit mid-text; none belongs in a reply."""
+        return frozenset(getattr(tokenizer, "all_special_ids", ()) or ())
 
     def close(self) -> None:
         if self._executor is not None:
