@@ -63,6 +63,16 @@ def write_config(env: dict[str, str], text: str) -> Path:
     return file
 
 
+def loopback_tiers(url: str, model: str, key_env: str | None = None) -> str:
+    """Config text: tier 1 the embedded model, tier 2 an OpenAI-compatible server at `url`."""
+    key = f', api_key_env = "{key_env}"' if key_env else ""
+    return (
+        '[[tiers]]\nname = "local"\nendpoints = [{kind = "mlx", model = "embedded"}]\n'
+        f'[[tiers]]\nname = "loopback"\nendpoints = [{{kind = "openai", base_url = "{url}", '
+        f'model = "{model}", timeout_s = 60{key}}}]\n'
+    )
+
+
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 240,
             **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tokenopt_tui", *args], env=env, text=True,

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import free_port, run_cli, write_config
+from conftest import free_port, loopback_tiers, run_cli, write_config
 
 from tokenopt_tui.config import Endpoint
 from tokenopt_tui.core.events import ErrorOccurred, ReplyCompleted, UsageRecorded
@@ -14,15 +14,6 @@ from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider, usage_from_chunk
 from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.services import make_services
-
-
-def _tiers(url: str, model: str, key_env: str | None = None) -> str:
-    key = f', api_key_env = "{key_env}"' if key_env else ""
-    return (
-        '[[tiers]]\nname = "local"\nendpoints = [{kind = "mlx", model = "embedded"}]\n'
-        f'[[tiers]]\nname = "loopback"\nendpoints = [{{kind = "openai", base_url = "{url}", '
-        f'model = "{model}", timeout_s = 60{key}}}]\n'
-    )
 
 
 def test_usage_chunk_keeps_openrouter_cost_and_details() -> None:
@@ -59,7 +50,7 @@ async def test_provider_streams_with_usage_from_a_real_server(mlx_server, prepar
 
 @pytest.mark.server
 def test_headless_ask_on_a_hosted_tier(xdg_env, mlx_server, prepared_model) -> None:
-    write_config(xdg_env, _tiers(mlx_server, str(prepared_model), key_env="LOOPBACK_KEY"))
+    write_config(xdg_env, loopback_tiers(mlx_server, str(prepared_model), key_env="LOOPBACK_KEY"))
     xdg_env = {**xdg_env, "LOOPBACK_KEY": "sk-secret-4242"}
     result = run_cli(["ask", "--json", "--tier", "2", "hello"], xdg_env)
     assert result.returncode == 0, result.stderr
@@ -79,7 +70,7 @@ async def test_unreachable_endpoint_gives_one_clear_error_event(xdg_env, paths) 
     from tokenopt_tui.config import load_config
 
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
-    write_config(xdg_env, _tiers(url, "some-model"))
+    write_config(xdg_env, loopback_tiers(url, "some-model"))
     services = make_services(load_config(paths, xdg_env), paths, xdg_env)
     await services.open_store()
     try:
