@@ -11,8 +11,9 @@ from conftest import REPO
 
 
 def test_wheel_ships_themes_and_skills_found_through_importlib_resources(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d",
-                    str(tmp_path / "dist")], cwd=REPO, check=True, capture_output=True)
+    build = subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d",
+                            str(tmp_path / "dist")], cwd=REPO, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
     [wheel] = (tmp_path / "dist").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "tokenopt_tui/skills/README.md" in names
