@@ -7,8 +7,6 @@ Exit codes: 0 ok, 1 the model call failed, 2 bad config/usage/database, 130 inte
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from typing import Any, TextIO
 
@@ -53,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tokenopt: config error: {exc}", file=sys.stderr)
         return 2
     if command in ("chat", "ask", "model"):
+        # Before anything heavy is imported: this replaces the process when it preloads.
         blas.reexec_with_openblas(argv, enabled=config.local.openblas)
+    import asyncio
     if command == "doctor":
         from tokenopt_tui.doctor import doctor
 
@@ -179,6 +179,8 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
     finally:
         await services.aclose()
     if args.json:
+        import json
+
         print(json.dumps(result, ensure_ascii=True))
     elif result["answer"]:
         print()
