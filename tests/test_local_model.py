@@ -158,3 +158,19 @@ def test_cancelled_preparation_leaves_nothing_behind(tmp_path: Path) -> None:
         prepare_embedded_model(target, progress, cancel)
     assert [s.stage for s in seen][:3] == ["assemble", "assemble", "convert"]
     assert not target.exists() and list((tmp_path / "models").iterdir()) == []
+
+
+def test_work_folders_of_a_killed_preparation_are_removed(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from tokenopt_tui.core.model_prep import remove_stale_work_dirs
+
+    stale, fresh = tmp_path / ".prepare-old", tmp_path / ".prepare-new"
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "model.gguf").write_bytes(b"x" * 1000)
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    assert remove_stale_work_dirs(tmp_path) == [stale]
+    assert not stale.exists() and fresh.exists()  # a preparation may still own it

