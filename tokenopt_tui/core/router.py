@@ -1,0 +1,410 @@
+"""The tier chain: fallback on faults, per-endpoint cooldowns and the paid guard.
+
+`Router.route()` walks the chain from the starting tier down (every endpoint of a
+tier in order), streaming the first endpoint that answers. The rules follow
+LiteLLM's split between fallbacks and cooldowns: no retries of the same endpoint
+within a request (each endpoint at most once, so the chain cannot loop), a hard cap
+on attempts, an endpoint that failed is skipped until its cooldown ends, and paid
+endpoints are dropped when paid use is off or today's spend reached the cap.
+
+Skipped endpoints are reported as `AttemptFailed(skipped=True)` (kinds
+"unavailable", "cooldown", "paid_blocked") but never count as attempts; they are
+reported only when the chain reaches them, so a request answered early says
+nothing about them. Provider faults never raise: a route always ends with
+`RouteFinished`. Cooldowns live in memory, one Router per process.
+
+Our OpenAI-compatible provider sends a single `model` and never OpenRouter's
+`models` fallback list, so a request for a ":free" model can never be billed as a
+paid one; fallback to a paid model only happens here, announced by
+`PaidEscalation`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tokenopt_tui.config import Config, ConfigError, Endpoint, Tier
+from tokenopt_tui.core.cooldown import (
+    DEFAULT_COOLDOWN_STEPS_S,
+    Cooldowns,
+    EndpointKey,
+    endpoint_key,
+    exception_chain,
+    retry_after_of,
+)
+from tokenopt_tui.core.events import ModelPreparing
+from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
+
+
+@dataclass(frozen=True)
+class AttemptStarted:
+    tier: int
+    tier_name: str
+    endpoint_index: int
+    model: str
+    endpoint: str
+    paid: bool
+
+
+@dataclass(frozen=True)
+class AttemptFailed:
+    """An attempt that failed, or (skipped=True) an endpoint passed over without a call.
+
+    kind: connection, timeout, rate_limit, server, not_found, rejected (other 4xx),
+    empty, malformed, error (unclassified), and for skips unavailable, cooldown,
+    paid_blocked. `cooldown_until` is wall-clock epoch seconds.
+    """
+
+    tier: int
+    model: str
+    endpoint: str
+    error: str
+    kind: str
+    partial_text: str = ""
+    retry_after_s: float | None = None
+    cooldown_until: float | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class PaidEscalation:
+    """Emitted before a paid attempt so the chat can announce it: never silent."""
+
+    tier: int
+    model: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RouteFinished:
+    ok: bool
+    attempts: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """One endpoint as `tokenopt doctor` shows it; `cooldown_until` is epoch seconds."""
+
+    tier: int
+    model: str
+    endpoint: str
+    available: bool
+    why: str
+    cooldown_until: float | None = None
+
+
+RouterItem = (AttemptStarted | AttemptFailed | PaidEscalation | RouteFinished | Usage | str
+              | ModelPreparing)
+
+
+# --- configuration checks ------------------------------------------------------------
+
+def validate_chain(config: Config) -> None:
+    """Reject a paid OpenRouter model inside a free tier and endpoints listed twice.
+
+    A duplicate is how a fallback cycle would arise; a paid id in a free tier would
+    bill a request the user believes free. Keys use the config file's indexing.
+    """
+    seen: dict[EndpointKey, str] = {}
+    for i, tier in enumerate(config.tiers):
+        for j, endpoint in enumerate(tier.endpoints):
+            key = f"tiers[{i}].endpoints[{j}]"
+            if (not tier.paid and endpoint.kind == "openai"
+                    and "openrouter" in (endpoint.base_url or "").lower()
+                    and not endpoint.model.endswith(":free")):
+                raise ConfigError(
+                    f"key '{key}.model': {endpoint.model!r} is a paid model inside a free tier "
+                    f"('tiers[{i}].paid' is false); use its ':free' id or mark the tier paid")
+            ident = endpoint_key(endpoint)
+            if ident in seen:
+                raise ConfigError(
+                    f"key '{key}': same endpoint as '{seen[ident]}' ({endpoint.model} at "
+                    f"{endpoint.base_url or endpoint.kind}); each endpoint may appear once "
+                    "in the chain")
+            seen[ident] = key
+
+
+# --- fault classification -------------------------------------------------------------
+
+FAULT_KINDS = frozenset({"connection", "timeout", "rate_limit", "server", "not_found", "rejected",
+                         "empty", "malformed", "unavailable", "error"})
+
+
+def kind_for_status(status: int) -> str:
+    if status == 429:
+        return "rate_limit"
+    if status == 404:
+        return "not_found"
+    if status == 408:
+        return "timeout"
+    if status >= 500:
+        return "server"
+    return "rejected"
+
+
+def classify_fault(exc: BaseException) -> tuple[str, int | None]:
+    """(kind, HTTP status) of a provider fault, by duck typing: no SDK import here."""
+    chain = exception_chain(exc)
+    status = getattr(exc, "status", None)
+    if isinstance(kind := getattr(exc, "kind", None), str) and kind in FAULT_KINDS:
+        return kind, status if isinstance(status, int) else None
+    if not isinstance(status, int):
+        status = next((s for e in chain if isinstance(s := getattr(e, "status_code", None), int)),
+                      None)
+    if status is not None:
+        return kind_for_status(status), status
+    names = {cls.__name__ for e in chain for cls in type(e).__mro__}
+    if any(isinstance(e, TimeoutError) for e in chain) or names & {"APITimeoutError",
+                                                                   "TimeoutException"}:
+        return "timeout", None
+    if names & {"APIConnectionError", "NetworkError", "ConnectError", "RemoteProtocolError",
+                "ProtocolError"} or any(isinstance(e, ConnectionError) for e in chain):
+        return "connection", None
+    if any(isinstance(e, ValueError) for e in chain) or (
+            "OpenAIError" in names and "APIError" not in names):
+        return "malformed", None
+    if "APIError" in names:  # an error object inside the stream (OpenRouter does this)
+        return "server", None
+    if getattr(exc, "retryable", True) is False:
+        return "unavailable", None
+    return "error", None
+
+
+# --- the router ------------------------------------------------------------------------
+
+@dataclass
+class _Outcome:
+    parts: list[str]
+    usage: Usage | None = None
+    error: BaseException | None = None
+
+
+class Router:
+    """Streams a request through the tier chain; see the module docstring for the rules."""
+
+    def __init__(self, config: Config, provider_for: Callable[[int, int], Provider], *,
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], float] = time.time,
+                 spent_today_usd: Callable[[], Awaitable[float]] | None = None,
+                 max_attempts: int = 4,
+                 cooldown_steps_s: Sequence[float] = DEFAULT_COOLDOWN_STEPS_S) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.config = config
+        self.max_attempts = max_attempts
+        self._provider_for = provider_for
+        self._clock = clock
+        self._wall = wall_clock
+        self._spent = spent_today_usd
+        self.cooldowns = Cooldowns(cooldown_steps_s, clock)
+
+    def _chain(self, start_tier: int, pinned: bool) -> list[Tier]:
+        tiers = sorted(self.config.tiers, key=lambda t: t.number)
+        if pinned:
+            return [t for t in tiers if t.number == start_tier]
+        return [t for t in tiers if t.number >= start_tier]
+
+    def _wall_until(self, key: EndpointKey) -> float | None:
+        left = self.cooldowns.remaining(key)
+        return self._wall() + left if left > 0 else None
+
+    async def paid_block_reason(self) -> str | None:
+        """Why paid endpoints are off now, or None. Fails closed without a spend source."""
+        if not self.config.paid_enabled:
+            return "paid use is off (set paid.enabled = true in the config)"
+        if self._spent is None:
+            return "today's spend is unknown, so the daily cap cannot be enforced"
+        try:
+            spent = await self._spent()
+        except Exception as exc:
+            return f"cannot read today's spend: {exc}"
+        cap = self.config.daily_cap_usd
+        if spent >= cap:
+            return f"daily cap reached: ${spent:.4f} spent of ${cap:.2f}"
+        return None
+
+    def endpoint_states(self) -> list[EndpointState]:
+        """Each endpoint's state for `tokenopt doctor`: key, paid switch, cooldown."""
+        states = []
+        for tier in self.config.tiers:
+            for index, endpoint in enumerate(tier.endpoints):
+                provider = self._provider_for(tier.number, index)
+                available, why = provider.availability()
+                until = self._wall_until(endpoint_key(endpoint))
+                if available and tier.paid and not self.config.paid_enabled:
+                    available, why = False, "paid use is off"
+                if available and until is not None:
+                    available, why = False, "cooling down"
+                states.append(EndpointState(tier.number, endpoint.model, provider.endpoint,
+                                            available, why, until))
+        return states
+
+    async def route(self, messages: Sequence[ChatMessage], *, start_tier: int, max_tokens: int,
+                    pinned: bool = False) -> AsyncIterator[RouterItem]:
+        """Yield attempts, text, the winning Usage and finally one RouteFinished."""
+        chain = self._chain(start_tier, pinned)
+        if not chain:
+            yield RouteFinished(False, 0, f"no tier {start_tier} is configured")
+            return
+        attempts = 0
+        failures: list[AttemptFailed] = []
+        seen: set[EndpointKey] = set()
+        capped = False
+        for tier in chain:
+            if capped:
+                break
+            if tier.paid and (blocked := await self.paid_block_reason()):
+                skip = AttemptFailed(tier.number, ", ".join(e.model for e in tier.endpoints),
+                                     "", blocked, "paid_blocked", skipped=True)
+                failures.append(skip)
+                yield skip
+                continue
+            for index, endpoint in enumerate(tier.endpoints):
+                key = endpoint_key(endpoint)
+                if key in seen:  # validate_chain rejects this; never loop regardless
+                    continue
+                if attempts >= self.max_attempts:
+                    capped = True
+                    break
+                seen.add(key)
+                provider = self._provider_for(tier.number, index)
+                if (skip := self._skip(tier, provider, key)) is not None:
+                    failures.append(skip)
+                    yield skip
+                    continue
+                if tier.paid:
+                    yield PaidEscalation(tier.number, provider.model,
+                                         self._escalation_reason(tier, start_tier, failures))
+                attempts += 1
+                yield AttemptStarted(tier.number, tier.name, index, provider.model,
+                                     provider.endpoint, tier.paid)
+                outcome = _Outcome(parts=[])
+                async with contextlib.aclosing(
+                        self._attempt(provider, endpoint, messages, max_tokens, outcome)) as run:
+                    async for item in run:
+                        yield item
+                failed = self._judge(tier, provider, endpoint, key, outcome)
+                if failed is None:
+                    self.cooldowns.succeeded(key)
+                    if outcome.usage is not None:
+                        yield outcome.usage
+                    yield RouteFinished(True, attempts, None)
+                    return
+                failures.append(failed)
+                yield failed
+        yield RouteFinished(False, attempts, _summary(failures, attempts, capped, start_tier))
+
+    def _skip(self, tier: Tier, provider: Provider, key: EndpointKey) -> AttemptFailed | None:
+        available, why = provider.availability()
+        if not available:
+            return AttemptFailed(tier.number, provider.model, provider.endpoint, why,
+                                 "unavailable", skipped=True)
+        until = self._wall_until(key)
+        if until is not None:
+            left = self.cooldowns.remaining(key)
+            return AttemptFailed(tier.number, provider.model, provider.endpoint,
+                                 f"cooling down for another {left:.0f} s after a failure",
+                                 "cooldown", cooldown_until=until, skipped=True)
+        return None
+
+    @staticmethod
+    def _escalation_reason(tier: Tier, start_tier: int, failures: list[AttemptFailed]) -> str:
+        if tier.number == start_tier:
+            return f"tier {tier.number} ({tier.name}) was chosen and is paid"
+        why = ", ".join(f"tier {f.tier} {f.kind}" for f in failures[-4:]) or "no free answer"
+        return f"free tiers could not answer ({why})"
+
+    async def _attempt(self, provider: Provider, endpoint: Endpoint,
+                       messages: Sequence[ChatMessage], max_tokens: int,
+                       out: _Outcome) -> AsyncIterator[str | ModelPreparing]:
+        """One call: pass text through, keep the usage, store the fault in `out`."""
+        try:
+            async for event in provider.prepare():
+                yield event
+        except Exception as exc:
+            out.error = exc
+            return
+        stream = provider.stream(list(messages), max_tokens)
+        try:
+            async with contextlib.aclosing(
+                    _guarded(stream, endpoint.timeout_s, provider.endpoint)) as guarded:
+                async for item in guarded:
+                    if isinstance(item, Usage):
+                        out.usage = item
+                    elif item:
+                        out.parts.append(item)
+                        yield item
+        except Exception as exc:  # every provider fault moves down the chain
+            out.error = exc
+        finally:
+            closer = getattr(stream, "aclose", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    await closer()
+
+    def _judge(self, tier: Tier, provider: Provider, endpoint: Endpoint, key: EndpointKey,
+               out: _Outcome) -> AttemptFailed | None:
+        """None when the attempt answered; else the failure, with its cooldown applied."""
+        hint = None
+        if out.error is not None:
+            kind, _status = classify_fault(out.error)
+            error = str(out.error) or type(out.error).__name__
+            hint = retry_after_of(out.error, self._wall())
+        elif not out.parts and (out.usage is None or out.usage.estimated
+                                or out.usage.completion_tokens == 0):
+            kind, error = "empty", f"{provider.endpoint} sent an empty reply for {provider.model}"
+        else:
+            return None
+        self.cooldowns.failed(key, hint)
+        return AttemptFailed(tier.number, provider.model, provider.endpoint, error, kind,
+                             "".join(out.parts), hint, self._wall_until(key))
+
+
+class StreamStalled(TimeoutError):
+    """No item arrived within the endpoint's timeout (a hang between chunks)."""
+
+
+async def _guarded(stream: AsyncIterator[str | Usage], timeout_s: float,
+                   where: str) -> AsyncIterator[str | Usage]:
+    """Re-yield `stream`, failing if any single item takes longer than `timeout_s`."""
+    iterator = aiter(stream)
+    while True:
+        try:
+            async with asyncio.timeout(timeout_s):
+                item = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise StreamStalled(f"{where} sent nothing for {timeout_s:g} s") from exc
+        yield item
+
+
+def _summary(failures: list[AttemptFailed], attempts: int, capped: bool,
+             start_tier: int) -> str:
+    lines = [f"tier {f.tier} {f.model}: {f.kind} ({_short(f.error)})" for f in failures]
+    head = (f"gave up after {attempts} attempts (the cap)" if capped
+            else f"no tier from {start_tier} on could answer")
+    return head + (": " + "; ".join(lines) if lines else "")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(item: Any) -> str:
+    """A one-line human text for a router item (CLI and logs)."""
+    if isinstance(item, AttemptFailed):
+        verb = "skipped" if item.skipped else "failed"
+        return f"tier {item.tier} {item.model} {verb}: {item.kind}: {_short(item.error)}"
+    if isinstance(item, PaidEscalation):
+        return f"escalating to paid tier {item.tier} ({item.model}): {item.reason}"
+    if isinstance(item, AttemptStarted):
+        return f"trying tier {item.tier} ({item.tier_name}) {item.model}"
+    return str(item)
