@@ -423,3 +423,16 @@ def test_default_chain_is_valid(tmp_path) -> None:
     env = {"XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": str(tmp_path / "d"),
            "XDG_CACHE_HOME": str(tmp_path / "k")}
     validate_chain(load_config(Paths.from_env(env), env))
+
+
+async def test_provider_turns_malformed_sse_into_a_provider_error(server) -> None:
+    from tokenopt_tui.core.providers.base import ProviderError
+
+    provider = OpenAICompatProvider(ep(server, "malformed/x"), env={})
+    try:
+        with pytest.raises(ProviderError) as caught:
+            async for _ in provider.stream(MESSAGES, 16):
+                pass
+    finally:
+        await provider.aclose()
+    assert caught.value.kind == "malformed" and caught.value.endpoint == server.url

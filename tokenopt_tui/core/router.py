@@ -331,9 +331,11 @@ class Router:
             out.error = exc
             return
         stream = provider.stream(list(messages), max_tokens)
+        # An in-process model cannot hang on a socket, and its prefill may be slow.
+        timeout_s = None if endpoint.kind == "mlx" else endpoint.timeout_s
         try:
             async with contextlib.aclosing(
-                    _guarded(stream, endpoint.timeout_s, provider.endpoint)) as guarded:
+                    _guarded(stream, timeout_s, provider.endpoint)) as guarded:
                 async for item in guarded:
                     if isinstance(item, Usage):
                         out.usage = item
@@ -370,7 +372,7 @@ class StreamStalled(TimeoutError):
     """No item arrived within the endpoint's timeout (a hang between chunks)."""
 
 
-async def _guarded(stream: AsyncIterator[str | Usage], timeout_s: float,
+async def _guarded(stream: AsyncIterator[str | Usage], timeout_s: float | None,
                    where: str) -> AsyncIterator[str | Usage]:
     """Re-yield `stream`, failing if any single item takes longer than `timeout_s`."""
     iterator = aiter(stream)

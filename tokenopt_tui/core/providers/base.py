@@ -26,12 +26,21 @@ class Usage:
 
 
 class ProviderError(RuntimeError):
-    """A call failed; `endpoint` says where, the message says what."""
+    """A call failed; `endpoint` says where, the message says what.
 
-    def __init__(self, message: str, endpoint: str, *, retryable: bool = True) -> None:
+    `kind` (connection, timeout, malformed, …), `status` (HTTP) and `retry_after_s`
+    let the router pick the fallback and the cooldown without knowing the SDK.
+    """
+
+    def __init__(self, message: str, endpoint: str, *, retryable: bool = True,
+                 kind: str | None = None, status: int | None = None,
+                 retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.endpoint = endpoint
         self.retryable = retryable
+        self.kind = kind
+        self.status = status
+        self.retry_after_s = retry_after_s
 
 
 class Provider(Protocol):

@@ -94,17 +94,22 @@ class OpenAICompatProvider:
                         text_parts.append(content)
                         yield content
         except openai.APIStatusError as exc:
-            raise ProviderError(f"{self.endpoint} answered HTTP {exc.status_code} for "
-                                f"{self.model}: {_message(exc)}", self.endpoint) from exc
+            raise ProviderError(
+                f"{self.endpoint} answered HTTP {exc.status_code} for {self.model}: "
+                f"{_message(exc)}", self.endpoint, status=exc.status_code,
+            ) from exc  # the router reads Retry-After from the SDK error, with its own clock
         except openai.APITimeoutError as exc:
             raise ProviderError(f"{self.endpoint} timed out after {self._endpoint.timeout_s:g} s",
-                                self.endpoint) from exc
+                                self.endpoint, kind="timeout") from exc
         except openai.APIConnectionError as exc:
             raise ProviderError(f"cannot reach {self.endpoint}: {exc.__cause__ or exc}",
-                                self.endpoint) from exc
-        except openai.OpenAIError as exc:
+                                self.endpoint, kind="connection") from exc
+        except openai.APIError as exc:  # an error object sent inside the stream
+            raise ProviderError(f"{self.endpoint} reported an error mid-stream: {exc}",
+                                self.endpoint, kind="server") from exc
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: invalid JSON in SSE
             raise ProviderError(f"{self.endpoint} sent a malformed stream: {exc}",
-                                self.endpoint) from exc
+                                self.endpoint, kind="malformed") from exc
         if usage is None:
             prompt = sum(count_tokens(m.content) for m in messages)
             usage = Usage(prompt, count_tokens("".join(text_parts)), estimated=True)
