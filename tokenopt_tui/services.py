@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tokenopt_tui.config import Config, Endpoint
 from tokenopt_tui.core.providers.base import Provider
+from tokenopt_tui.core.router import Router
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.store import Store
 
@@ -26,6 +27,15 @@ class Services:
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     _store: Store | None = None
     _providers: dict[tuple[int, int], Provider] = field(default_factory=dict)
+    _router: Router | None = None
+
+    @property
+    def router(self) -> Router:
+        """One router per process, so cooldowns carry over from request to request."""
+        if self._router is None:
+            self._router = Router(self.config, self.provider,
+                                  spent_today_usd=lambda: self.store.spent_today_usd())
+        return self._router
 
     @property
     def store(self) -> Store:

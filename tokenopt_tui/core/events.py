@@ -109,3 +109,24 @@ class SkillLoaded(Event):
     tokens: int
     score: float
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class TierFailed(Event):
+    """An attempt failed (the router moves down the chain) or an endpoint was skipped."""
+
+    tier: int
+    model: str
+    endpoint: str
+    fault: str  # connection, timeout, rate_limit, server, …; unavailable/cooldown when skipped
+    error: str
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class PaidEscalated(Event):
+    """A paid model is about to be called: announced, never silent."""
+
+    tier: int
+    model: str
+    reason: str

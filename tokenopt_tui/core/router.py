@@ -205,10 +205,17 @@ class Router:
         self.cooldowns = Cooldowns(cooldown_steps_s, clock)
 
     def _chain(self, start_tier: int, pinned: bool) -> list[Tier]:
+        """Free tiers from the start tier down, then the free tiers before it (a local
+        answer beats none), and paid tiers last of all."""
         tiers = sorted(self.config.tiers, key=lambda t: t.number)
         if pinned:
             return [t for t in tiers if t.number == start_tier]
-        return [t for t in tiers if t.number >= start_tier]
+        if not any(t.number == start_tier for t in tiers):
+            return []
+        free = [t for t in tiers if not t.paid]
+        after = [t for t in free if t.number >= start_tier]
+        before = [t for t in free if t.number < start_tier]
+        return after + before + [t for t in tiers if t.paid]
 
     def _wall_until(self, key: EndpointKey) -> float | None:
         left = self.cooldowns.remaining(key)
@@ -255,6 +262,8 @@ class Router:
         attempts = 0
         failures: list[AttemptFailed] = []
         seen: set[EndpointKey] = set()
+        # When every usable free endpoint is cooling down, trying one beats refusing.
+        ignore_cooldown = self._all_cooling(chain)
         capped = False
         for tier in chain:
             if capped:
@@ -274,7 +283,7 @@ class Router:
                     break
                 seen.add(key)
                 provider = self._provider_for(tier.number, index)
-                if (skip := self._skip(tier, provider, key)) is not None:
+                if (skip := self._skip(tier, provider, key, ignore_cooldown)) is not None:
                     failures.append(skip)
                     yield skip
                     continue
@@ -300,13 +309,20 @@ class Router:
                 yield failed
         yield RouteFinished(False, attempts, _summary(failures, attempts, capped, start_tier))
 
-    def _skip(self, tier: Tier, provider: Provider, key: EndpointKey) -> AttemptFailed | None:
+    def _all_cooling(self, chain: list[Tier]) -> bool:
+        usable = [endpoint_key(endpoint) for tier in chain if not tier.paid
+                  for index, endpoint in enumerate(tier.endpoints)
+                  if self._provider_for(tier.number, index).availability()[0]]
+        return bool(usable) and all(self.cooldowns.remaining(key) > 0 for key in usable)
+
+    def _skip(self, tier: Tier, provider: Provider, key: EndpointKey,
+              ignore_cooldown: bool = False) -> AttemptFailed | None:
         available, why = provider.availability()
         if not available:
             return AttemptFailed(tier.number, provider.model, provider.endpoint, why,
                                  "unavailable", skipped=True)
         until = self._wall_until(key)
-        if until is not None:
+        if until is not None and not ignore_cooldown:
             left = self.cooldowns.remaining(key)
             return AttemptFailed(tier.number, provider.model, provider.endpoint,
                                  f"cooling down for another {left:.0f} s after a failure",

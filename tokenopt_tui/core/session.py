@@ -10,19 +10,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from tokenopt_tui.core.classify import classify
 from tokenopt_tui.core.events import (
     ErrorOccurred,
     Event,
+    ModelPreparing,
+    PaidEscalated,
     ReplyCompleted,
     SessionStarted,
     TierChosen,
+    TierFailed,
     TokenReceived,
     UsageRecorded,
 )
 from tokenopt_tui.core.pricing import call_cost
-from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
+from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
+from tokenopt_tui.core.router import AttemptFailed, AttemptStarted, PaidEscalation, RouteFinished
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.services import Services
 
@@ -73,7 +79,12 @@ class ChatSession:
             await self.services.store.add_event(self.session_id, event.kind, event.to_dict())
 
     async def send(self, text: str) -> AsyncIterator[Event]:
-        """Ask for a reply to `text`; yields events until the reply ends or fails."""
+        """Ask for a reply to `text`; yields events until the reply ends or fails.
+
+        The classifier picks the starting tier (unless the session is pinned), the
+        router walks the chain; each attempt's text is stored as it streams, and an
+        attempt that fails midway stays in the history as an interrupted message.
+        """
         store = self.services.store
         config = self.services.config
         await store.add_message(self.session_id, "user", text)
@@ -81,105 +92,130 @@ class ChatSession:
             await store.set_session_title(self.session_id, _title(text))
         self.history.append(ChatMessage("user", text))
 
-        tier_number = self.tier or config.default_tier
-        tier = config.tier(tier_number)
-        provider = self.services.provider(tier_number)
-        available, why = provider.availability()
-        if tier.paid and not config.paid_enabled:
-            available, why = False, "paid use is off (set paid.enabled = true in the config)"
-        if not available:
-            event = ErrorOccurred(f"tier {tier_number} ({tier.name}) is unavailable: {why}",
-                                  where=provider.endpoint)
-            await self._persist(event)
-            yield event
-            return
-        chosen = TierChosen(tier_number, tier.name, provider.kind, provider.model,
-                            ("pinned" if self.tier else "default tier",))
-        await self._persist(chosen)
-        yield chosen
-
-        reply_id: int | None = None
-        parts: list[str] = []
-        started = time.perf_counter()
-        started_at = utc_now()
+        if self.tier is not None:
+            start, reasons = self.tier, (f"pinned to tier {self.tier}",)
+        else:
+            decision = classify(text, history_turns=len(self.history) // 2)
+            start = min(decision.tier, len(config.tiers))
+            reasons = (f"{decision.task_type}, {decision.complexity} complexity",
+                       *decision.reasons)
+        attempt: _Attempt | None = None
         usage: Usage | None = None
+        last_endpoint = ""
+        first = True
         try:
-            async for prep in provider.prepare():
-                yield prep
-            started = time.perf_counter()
-            last_flush = time.monotonic()
-            flushed = 0
-            async for item in provider.stream(list(self.history), config.max_tokens):
-                if isinstance(item, Usage):
+            async for item in self.services.router.route(
+                    list(self.history), start_tier=start, max_tokens=config.max_tokens,
+                    pinned=self.tier is not None):
+                if isinstance(item, str) and attempt is not None:  # the hot path first
+                    attempt.parts.append(item)
+                    if attempt.reply_id is None:  # the row exists from the first fragment on
+                        attempt.reply_id = await store.add_message(
+                            self.session_id, "assistant", item, tier=attempt.tier,
+                            model=attempt.provider.model, interrupted=True)
+                        attempt.flushed_at, attempt.flushed = time.monotonic(), 1
+                    yield TokenReceived(item)
+                    if (time.monotonic() - attempt.flushed_at >= self.flush_interval
+                            and len(attempt.parts) != attempt.flushed):
+                        await store.update_message_content(attempt.reply_id,
+                                                           "".join(attempt.parts))
+                        attempt.flushed_at, attempt.flushed = time.monotonic(), len(attempt.parts)
+                elif isinstance(item, ModelPreparing):
+                    if attempt is not None:
+                        attempt.started = time.perf_counter()  # latency excludes preparation
+                    yield item
+                elif isinstance(item, AttemptStarted):
+                    provider = self.services.provider(item.tier, item.endpoint_index)
+                    attempt = _Attempt(item.tier, provider)
+                    last_endpoint = provider.endpoint
+                    why = reasons if first else (f"fallback to tier {item.tier}",)
+                    first = False
+                    yield await self._emit(TierChosen(item.tier, item.tier_name, provider.kind,
+                                                      item.model, why))
+                elif isinstance(item, AttemptFailed):
+                    if not item.skipped and attempt is not None:
+                        for event in await self._finish(attempt, None, error=item.error):
+                            yield event
+                        attempt = None
+                    yield await self._emit(TierFailed(item.tier, item.model, item.endpoint,
+                                                      item.kind, item.error, item.skipped))
+                elif isinstance(item, PaidEscalation):
+                    yield await self._emit(PaidEscalated(item.tier, item.model, item.reason))
+                elif isinstance(item, Usage):
                     usage = item
-                    continue
-                parts.append(item)
-                if reply_id is None:  # the row exists from the first fragment on
-                    reply_id = await store.add_message(
-                        self.session_id, "assistant", item, tier=tier_number,
-                        model=provider.model, interrupted=True)
-                    last_flush, flushed = time.monotonic(), 1
-                yield TokenReceived(item)
-                if time.monotonic() - last_flush >= self.flush_interval and len(parts) != flushed:
-                    await store.update_message_content(reply_id, "".join(parts))
-                    last_flush, flushed = time.monotonic(), len(parts)
-        except ProviderError as exc:
-            for event in await self._finish(reply_id, parts, None, tier_number, provider,
-                                            started, started_at, error=str(exc)):
-                yield event
-            event = ErrorOccurred(str(exc), where=exc.endpoint)
-            await self._persist(event)
-            yield event
-            return
+                elif isinstance(item, RouteFinished):
+                    if item.ok and attempt is not None:
+                        for event in await self._finish(attempt, usage, error=None):
+                            yield event
+                        attempt = None
+                    elif not item.ok:
+                        yield await self._emit(ErrorOccurred(
+                            item.error or "no tier could answer", where=last_endpoint))
         except (asyncio.CancelledError, GeneratorExit):
-            await asyncio.shield(self._finish(reply_id, parts, None, tier_number, provider,
-                                              started, started_at, error="cancelled"))
+            if attempt is not None:
+                await asyncio.shield(self._finish(attempt, None, error="cancelled"))
             raise
-        for event in await self._finish(reply_id, parts, usage, tier_number, provider, started,
-                                        started_at, error=None):
-            yield event
 
-    async def _finish(self, reply_id: int | None, parts: list[str], usage: Usage | None,
-                      tier: int, provider, started: float, started_at: str,
+    async def _emit(self, event: Event) -> Event:
+        await self._persist(event)
+        return event
+
+    async def _finish(self, attempt: _Attempt, usage: Usage | None,
                       error: str | None) -> list[Event]:
-        """Store the reply (complete or interrupted) and the call's usage."""
+        """Store one attempt's reply (complete or interrupted) and the call's usage."""
         store = self.services.store
-        text = "".join(parts)
+        provider = attempt.provider
+        text = "".join(attempt.parts)
         interrupted = error is not None
         if usage is None:  # the stream died before usage arrived: estimate, and say so
             prompt = sum(count_tokens(m.content) for m in self.history)
-            usage = Usage(prompt if parts else 0, count_tokens(text), estimated=True)
+            usage = Usage(prompt if attempt.parts else 0, count_tokens(text), estimated=True)
         cost = call_cost(provider.model, usage.prompt_tokens, usage.completion_tokens,
                          usage.cost_usd, local=provider.kind == "mlx")
-        latency_ms = (time.perf_counter() - started) * 1000
-        if reply_id is None and error is None:  # a complete, empty reply is still a reply
-            reply_id = await store.add_message(self.session_id, "assistant", "", tier=tier,
-                                               model=provider.model)
-        if reply_id is not None:
+        latency_ms = (time.perf_counter() - attempt.started) * 1000
+        if attempt.reply_id is None and error is None:  # a complete, empty reply is a reply
+            attempt.reply_id = await store.add_message(
+                self.session_id, "assistant", "", tier=attempt.tier, model=provider.model)
+        if attempt.reply_id is not None:
             await store.finish_message(
-                reply_id, text, tier=tier, model=provider.model,
+                attempt.reply_id, text, tier=attempt.tier, model=provider.model,
                 prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
                 cost_usd=cost, estimated=usage.estimated, interrupted=interrupted)
         await store.record_model_call(
-            self.session_id, message_id=reply_id, tier=tier, provider=provider.kind,
-            endpoint=provider.endpoint, model=provider.model, started_at=started_at,
-            latency_ms=latency_ms, prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens, cached_tokens=usage.cached_tokens,
-            reasoning_tokens=usage.reasoning_tokens, cost_usd=cost, estimated=usage.estimated,
-            error=error)
+            self.session_id, message_id=attempt.reply_id, tier=attempt.tier,
+            provider=provider.kind, endpoint=provider.endpoint, model=provider.model,
+            started_at=attempt.started_at, latency_ms=latency_ms,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens,
+            cost_usd=cost, estimated=usage.estimated, error=error)
         self.tokens_used += usage.prompt_tokens + usage.completion_tokens
         if text:
             self.history.append(ChatMessage("assistant", text))
         events: list[Event] = [
-            UsageRecorded(tier, provider.model, usage.prompt_tokens, usage.completion_tokens,
-                          cost, round(latency_ms, 1), usage.estimated, self.tokens_used,
-                          usage.cached_tokens, usage.reasoning_tokens),
+            UsageRecorded(attempt.tier, provider.model, usage.prompt_tokens,
+                          usage.completion_tokens, cost, round(latency_ms, 1), usage.estimated,
+                          self.tokens_used, usage.cached_tokens, usage.reasoning_tokens),
         ]
-        if reply_id is not None:
-            events.append(ReplyCompleted(reply_id, text, interrupted, tier, provider.model))
+        if attempt.reply_id is not None:
+            events.append(ReplyCompleted(attempt.reply_id, text, interrupted, attempt.tier,
+                                         provider.model))
         for event in events:
             await self._persist(event)
         return events
+
+
+@dataclass
+class _Attempt:
+    """One call to one endpoint within a request: its text so far and its DB row."""
+
+    tier: int
+    provider: Provider
+    parts: list[str] = field(default_factory=list)
+    reply_id: int | None = None
+    started: float = field(default_factory=time.perf_counter)
+    started_at: str = field(default_factory=utc_now)
+    flushed_at: float = 0.0
+    flushed: int = 0
 
 
 def _title(text: str) -> str:

@@ -190,6 +190,16 @@ class StoreQueries:
             raise StoreError(f"{op}: no such session")
         return int(rows[0][0])
 
+    async def spent_today_usd(self) -> float:
+        """Dollars spent on model calls since midnight UTC (the paid tier's daily cap)."""
+        midnight = utc_timestamp().split("T", 1)[0] + "T00:00:00.000Z"
+        rows = await self._fetchall(
+            "spent_today_usd",
+            "SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls WHERE started_at >= ?",
+            (midnight,),
+        )
+        return float(rows[0][0])
+
     # -- messages -------------------------------------------------------------------
 
     async def add_message(

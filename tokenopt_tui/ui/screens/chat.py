@@ -25,9 +25,11 @@ from tokenopt_tui.core.events import (
     ErrorOccurred,
     Event,
     ModelPreparing,
+    PaidEscalated,
     ReplyCompleted,
     SkillLoaded,
     TierChosen,
+    TierFailed,
     TokenReceived,
     UsageRecorded,
 )
@@ -217,7 +219,7 @@ class ChatScreen(Screen[None]):
         """
         self.replying = True
         reply: AssistantMessage | None = None
-        completed = failed = prepared = False
+        completed = failed = prepared = chosen = False
         status = self.status
         try:
             async with aclosing(events) as stream:
@@ -228,6 +230,7 @@ class ChatScreen(Screen[None]):
                         await reply.append(event.text)
                         status.tick()
                     elif isinstance(event, TierChosen):
+                        chosen = True
                         reply = await self._new_reply(event.tier, event.model)
                         status.begin(event.tier, event.tier_name, event.model)
                     elif isinstance(event, ModelPreparing):
@@ -238,6 +241,11 @@ class ChatScreen(Screen[None]):
                         if reply is not None:
                             reply.set_tokens(event.completion_tokens)
                         self.budget_panel.set_usage(event.session_tokens, session.budget)
+                    elif isinstance(event, TierFailed):
+                        if not event.skipped and reply is not None and not reply.source:
+                            await reply.remove()  # nothing arrived from that attempt
+                            reply = None
+                        self.show_event(event)
                     elif isinstance(event, ReplyCompleted):
                         if reply is None:
                             reply = await self._new_reply(event.tier, event.model)
@@ -255,7 +263,7 @@ class ChatScreen(Screen[None]):
                     await reply.finish(None, interrupted=True)
                 else:
                     await reply.remove()
-            if reply is not None or completed:
+            if reply is not None or completed or chosen:
                 status.end("done" if completed else "failed" if failed else "interrupted")
             if not completed:  # no UsageRecorded came: the core's running total is right
                 self.budget_panel.set_usage(session.tokens_used, session.budget)
@@ -264,6 +272,13 @@ class ChatScreen(Screen[None]):
         """Events that are not part of the streamed text."""
         if isinstance(event, ErrorOccurred):
             self.add_error(event.message, event.where)
+        elif isinstance(event, TierFailed) and not event.skipped:
+            self.add_error(f"tier {event.tier} ({event.model}) failed: {event.fault}: "
+                           f"{event.error}; trying the next tier", event.endpoint)
+        elif isinstance(event, PaidEscalated):
+            text = f"escalating to the paid tier {event.tier} ({event.model}): {event.reason}"
+            self.add_error(text)
+            self.notify(text, title="Paid model", severity="warning", markup=False)
         elif isinstance(event, BudgetWarned):
             self.notify(f"Budget: {event.used:,} of {event.limit:,} tokens used",
                         severity="warning", markup=False)
