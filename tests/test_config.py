@@ -22,10 +22,10 @@ def test_defaults_mirror_the_plan(config) -> None:
 
 
 def test_file_and_environment_overrides(xdg_env, paths: Paths) -> None:
-    write_config(xdg_env, 'default_tier = 2\n[paid]\nenabled = true\n[local]\nmodel = "/m/qwen3"\n')
+    write_config(xdg_env, 'max_tokens = 64\n[paid]\nenabled = true\n[local]\nmodel = "/m/qwen3"\n')
     env = {**xdg_env, "TOKENOPT__BUDGETS__DIRECT_CHAT": "5000"}
     config = load_config(paths, env)
-    assert config.default_tier == 2 and config.paid_enabled
+    assert config.max_tokens == 64 and config.paid_enabled
     assert config.budgets["direct_chat"] == 5000
     assert config.tiers[0].endpoints[0].model == "/m/qwen3"
 

@@ -57,7 +57,6 @@ class LocalSettings:
 class Config:
     source: str = "defaults"
     tiers: tuple[Tier, ...] = ()
-    default_tier: int = 1
     paid_enabled: bool = False
     daily_cap_usd: float = 0.50
     max_tokens: int = 1024
@@ -139,7 +138,6 @@ def _choice(*options: str) -> Check:
 
 
 SCHEMA: dict[str, Any] = {
-    "default_tier": _int(1, 4),
     "max_tokens": _int(1, 200_000),
     "theme": _str,
     "paid": {"enabled": _bool, "daily_cap_usd": _float(0, 1_000)},
@@ -258,7 +256,6 @@ def _build(data: dict[str, Any], source: str) -> Config:
     config = Config(
         source=source,
         tiers=tiers,
-        default_tier=data.get("default_tier", 1),
         paid_enabled=paid.get("enabled", False),
         daily_cap_usd=paid.get("daily_cap_usd", 0.50),
         max_tokens=data.get("max_tokens", 1024),
@@ -267,9 +264,6 @@ def _build(data: dict[str, Any], source: str) -> Config:
         db_path=Path(db).expanduser() if db else None,
         theme=data.get("theme", "tokenopt-dark"),
     )
-    if config.default_tier > len(config.tiers):
-        raise ConfigError(f"key 'default_tier': {config.default_tier} but only "
-                          f"{len(config.tiers)} tiers are configured")
     return config
 
 

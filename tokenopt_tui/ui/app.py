@@ -140,7 +140,7 @@ class TokenoptApp(App[None]):
     @work(exclusive=True, group="warm-up", exit_on_error=False, name="model warm-up")
     async def warm_up(self) -> None:
         """Prepare the tier's model in the background, showing progress."""
-        tier = self.tier or self.services.config.default_tier
+        tier = self.tier or 1  # most requests start on the local tier: warm it first
         provider = self.services.provider(tier)
         bar = self.chat.prep_bar
         try:
