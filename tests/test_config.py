@@ -22,10 +22,10 @@ def test_defaults_mirror_the_plan(config) -> None:
 
 
 def test_file_and_environment_overrides(xdg_env, paths: Paths) -> None:
-    write_config(xdg_env, 'max_tokens = 64\n[paid]\nenabled = true\n[local]\nmodel = "/m/qwen3"\n')
+    write_config(xdg_env, 'theme = "tokenopt-light"\n[paid]\nenabled = true\n[local]\nmodel = "/m/qwen3"\n')
     env = {**xdg_env, "TOKENOPT__BUDGETS__DIRECT_CHAT": "5000"}
     config = load_config(paths, env)
-    assert config.max_tokens == 64 and config.paid_enabled
+    assert config.theme == "tokenopt-light" and config.paid_enabled
     assert config.budgets["direct_chat"] == 5000
     assert config.tiers[0].endpoints[0].model == "/m/qwen3"
 
@@ -74,3 +74,12 @@ def test_doctor_shows_paths_and_tier_availability(xdg_env) -> None:
     assert "arcee-ai/trinity-mini:free" in with_key.stdout
     assert with_key.stdout.count("key missing") == 0
     assert "sk-test" not in with_key.stdout  # secrets are never printed
+
+
+def test_a_paid_model_in_a_free_tier_is_rejected_at_load(xdg_env) -> None:
+    file = write_config(xdg_env, (
+        '[[tiers]]\nname = "free"\nendpoints = [{kind = "openai", '
+        'base_url = "https://openrouter.ai/api/v1", model = "moonshotai/kimi-k2"}]\n'))
+    result = run_cli(["doctor"], xdg_env, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(file) in result.stderr and "tiers[0].endpoints[0].model" in result.stderr

@@ -13,7 +13,15 @@ import pytest
 from conftest import free_port
 from fault_server import FaultServer
 
-from tokenopt_tui.config import OPENROUTER_URL, Config, ConfigError, Endpoint, Tier, load_config
+from tokenopt_tui.config import (
+    OPENROUTER_URL,
+    Config,
+    ConfigError,
+    Endpoint,
+    Tier,
+    load_config,
+    validate_chain,
+)
 from tokenopt_tui.core.cooldown import Cooldowns, retry_after_from_headers
 from tokenopt_tui.core.providers.base import ChatMessage, Usage
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider
@@ -24,7 +32,6 @@ from tokenopt_tui.core.router import (
     RouteFinished,
     Router,
     classify_fault,
-    validate_chain,
 )
 from tokenopt_tui.paths import Paths
 

@@ -264,7 +264,34 @@ def _build(data: dict[str, Any], source: str) -> Config:
         db_path=Path(db).expanduser() if db else None,
         theme=data.get("theme", "tokenopt-dark"),
     )
+    validate_chain(config)
     return config
+
+
+def validate_chain(config: Config) -> None:
+    """Reject a paid OpenRouter model inside a free tier and endpoints listed twice.
+
+    A duplicate is how a fallback cycle would arise; a paid id in a free tier would
+    bill a request the user believes free. Keys use the config file's indexing.
+    """
+    seen: dict[tuple[str, str, str], str] = {}
+    for i, tier in enumerate(config.tiers):
+        for j, endpoint in enumerate(tier.endpoints):
+            key = f"tiers[{i}].endpoints[{j}]"
+            if (not tier.paid and endpoint.kind == "openai"
+                    and "openrouter" in (endpoint.base_url or "").lower()
+                    and not endpoint.model.endswith(":free")):
+                raise ConfigError(
+                    f"key '{key}.model': {endpoint.model!r} is a paid model inside a free tier "
+                    f"('tiers[{i}].paid' is false); use its ':free' id or mark the tier paid")
+            ident = (endpoint.kind, (endpoint.base_url or "").rstrip("/").lower(),
+                     endpoint.model)
+            if ident in seen:
+                raise ConfigError(
+                    f"key '{key}': same endpoint as '{seen[ident]}' ({endpoint.model} at "
+                    f"{endpoint.base_url or endpoint.kind}); each endpoint may appear once "
+                    "in the chain")
+            seen[ident] = key
 
 
 def load_config(paths: Paths | None = None, env: Mapping[str, str] | None = None) -> Config:

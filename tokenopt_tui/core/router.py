@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tokenopt_tui.config import Config, ConfigError, Endpoint, Tier
+from tokenopt_tui.config import Config, Endpoint, Tier
 from tokenopt_tui.core.cooldown import (
     DEFAULT_COOLDOWN_STEPS_S,
     Cooldowns,
@@ -104,31 +104,6 @@ RouterItem = (AttemptStarted | AttemptFailed | PaidEscalation | RouteFinished | 
 
 
 # --- configuration checks ------------------------------------------------------------
-
-def validate_chain(config: Config) -> None:
-    """Reject a paid OpenRouter model inside a free tier and endpoints listed twice.
-
-    A duplicate is how a fallback cycle would arise; a paid id in a free tier would
-    bill a request the user believes free. Keys use the config file's indexing.
-    """
-    seen: dict[EndpointKey, str] = {}
-    for i, tier in enumerate(config.tiers):
-        for j, endpoint in enumerate(tier.endpoints):
-            key = f"tiers[{i}].endpoints[{j}]"
-            if (not tier.paid and endpoint.kind == "openai"
-                    and "openrouter" in (endpoint.base_url or "").lower()
-                    and not endpoint.model.endswith(":free")):
-                raise ConfigError(
-                    f"key '{key}.model': {endpoint.model!r} is a paid model inside a free tier "
-                    f"('tiers[{i}].paid' is false); use its ':free' id or mark the tier paid")
-            ident = endpoint_key(endpoint)
-            if ident in seen:
-                raise ConfigError(
-                    f"key '{key}': same endpoint as '{seen[ident]}' ({endpoint.model} at "
-                    f"{endpoint.base_url or endpoint.kind}); each endpoint may appear once "
-                    "in the chain")
-            seen[ident] = key
-
 
 # --- fault classification -------------------------------------------------------------
 
