@@ -22,7 +22,8 @@ def test_defaults_mirror_the_plan(config) -> None:
 
 
 def test_file_and_environment_overrides(xdg_env, paths: Paths) -> None:
-    write_config(xdg_env, 'theme = "tokenopt-light"\n[paid]\nenabled = true\n[local]\nmodel = "/m/qwen3"\n')
+    write_config(xdg_env, 'theme = "tokenopt-light"\n[paid]\nenabled = true\n'
+                          '[local]\nmodel = "/m/qwen3"\n')
     env = {**xdg_env, "TOKENOPT__BUDGETS__DIRECT_CHAT": "5000"}
     config = load_config(paths, env)
     assert config.theme == "tokenopt-light" and config.paid_enabled

@@ -129,8 +129,10 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
     from tokenopt_tui.core.events import (
         ErrorOccurred,
         ModelPreparing,
+        PaidEscalated,
         ReplyCompleted,
         TierChosen,
+        TierFailed,
         TokenReceived,
         UsageRecorded,
     )
@@ -149,7 +151,7 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
     result: dict[str, Any] = {"answer": "", "session_id": None, "tier": None, "tier_name": None,
                               "model": None, "prompt_tokens": 0, "completion_tokens": 0,
                               "cost_usd": 0.0, "estimated": False, "interrupted": False,
-                              "error": None, "events": []}
+                              "reasons": [], "attempts": [], "error": None, "events": []}
     try:
         session = await ChatSession.start(services, args.session_type, tier=args.tier)
         result["session_id"] = session.session_id
@@ -165,6 +167,23 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
             result["events"].append(event.to_dict())
             if isinstance(event, TierChosen):
                 result.update(tier=event.tier, tier_name=event.tier_name, model=event.model)
+                if not result["reasons"]:
+                    result["reasons"] = list(event.reasons)
+                result["attempts"].append({"tier": event.tier, "model": event.model,
+                                           "ok": True, "fault": None, "error": None})
+            elif isinstance(event, TierFailed):
+                if event.skipped:
+                    result["attempts"].append({"tier": event.tier, "model": event.model,
+                                               "ok": False, "skipped": True,
+                                               "fault": event.fault, "error": event.error})
+                else:
+                    result["attempts"][-1].update(ok=False, fault=event.fault, error=event.error)
+                if not args.json and not event.skipped:
+                    print(f"\ntokenopt: tier {event.tier} ({event.model}) failed: {event.fault}; "
+                          "trying the next tier", file=sys.stderr)
+            elif isinstance(event, PaidEscalated) and not args.json:
+                print(f"tokenopt: escalating to the paid tier {event.tier} ({event.model}): "
+                      f"{event.reason}", file=sys.stderr)
             elif isinstance(event, UsageRecorded):
                 result["prompt_tokens"] += event.prompt_tokens
                 result["completion_tokens"] += event.completion_tokens

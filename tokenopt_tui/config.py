@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,9 @@ class Config:
     local: LocalSettings = field(default_factory=LocalSettings)
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
+    #: $ per million tokens (input, output) for models whose server reports no cost.
+    prices: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: {"moonshotai/kimi-k2": (0.57, 2.30)})
 
     def tier(self, number: int) -> Tier:
         for tier in self.tiers:
@@ -153,6 +156,7 @@ SCHEMA: dict[str, Any] = {
     },
     "paths": {"db": _str},
     "tiers": None,  # validated by _tiers
+    "prices": None,  # validated by _prices
 }
 ENDPOINT_SCHEMA: dict[str, Check] = {
     "kind": _choice("mlx", "openai"),
@@ -214,6 +218,22 @@ def _tiers(raw: Any) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
+def _prices(raw: Any) -> dict[str, tuple[float, float]]:
+    """`[prices]` maps a model id to [input, output] dollars per million tokens."""
+    if not isinstance(raw, dict):
+        raise ConfigError("key 'prices': expected a table of model = [input, output]")
+    prices = {}
+    for model, pair in raw.items():
+        key = f'prices."{model}"'
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(p, int | float) and not isinstance(p, bool) and p >= 0
+                           for p in pair)):
+            raise ConfigError(f"key '{key}': expected [input, output] dollars per million "
+                              f"tokens (two numbers >= 0), got {pair!r}")
+        prices[model] = (float(pair[0]), float(pair[1]))
+    return prices
+
+
 def _env_overrides(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """`TOKENOPT__LOCAL__MAX_TOKENS=64` becomes {'local': {'max_tokens': 64}}."""
     found = []
@@ -264,6 +284,8 @@ def _build(data: dict[str, Any], source: str) -> Config:
         db_path=Path(db).expanduser() if db else None,
         theme=data.get("theme", "tokenopt-dark"),
     )
+    if "prices" in data:
+        config = replace(config, prices={**config.prices, **_prices(data["prices"])})
     validate_chain(config)
     return config
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-# $ per million tokens (input, output). Prices drift: a provider-reported cost wins.
-DEFAULT_PRICES: Mapping[str, tuple[float, float]] = {"moonshotai/kimi-k2": (0.57, 2.30)}
-
 
 def call_cost(model: str, prompt_tokens: int, completion_tokens: int, reported: float | None,
-              *, local: bool, prices: Mapping[str, tuple[float, float]] = DEFAULT_PRICES) -> float:
+              *, local: bool, prices: Mapping[str, tuple[float, float]]) -> float:
+    """Prices drift: a provider-reported cost wins over the table (config `[prices]`)."""
     if local or model.endswith(":free"):
         return 0.0
     if reported is not None:

@@ -171,7 +171,8 @@ class ChatSession:
             prompt = sum(count_tokens(m.content) for m in self.history)
             usage = Usage(prompt if attempt.parts else 0, count_tokens(text), estimated=True)
         cost = call_cost(provider.model, usage.prompt_tokens, usage.completion_tokens,
-                         usage.cost_usd, local=provider.kind == "mlx")
+                         usage.cost_usd, local=provider.kind == "mlx",
+                         prices=self.services.config.prices)
         latency_ms = (time.perf_counter() - attempt.started) * 1000
         if attempt.reply_id is None and error is None:  # a complete, empty reply is a reply
             attempt.reply_id = await store.add_message(
