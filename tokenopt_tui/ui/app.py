@@ -157,6 +157,27 @@ class TokenoptApp(App[None]):
             return
         self.send(message.text)
 
+    def on_chat_screen_command_requested(self, message: ChatScreen.CommandRequested) -> None:
+        """Slash commands: `/tier N` pins the session to tier N, `/tier auto` lets the
+        classifier choose again, `/why` explains the last request's routing."""
+        words = message.text.split()
+        tiers = len(self.services.config.tiers)
+        if words[0] == "/why":
+            self.chat.add_notice(self.chat.explain_route())
+        elif words[0] == "/tier" and self.session is not None and len(words) == 2:
+            if words[1] == "auto":
+                self.session.tier = None
+                self.chat.add_notice("Tier: chosen per request by the classifier.")
+            elif words[1].isdigit() and 1 <= int(words[1]) <= tiers:
+                self.session.tier = int(words[1])
+                name = self.services.config.tier(int(words[1])).name
+                self.chat.add_notice(f"Tier: pinned to {words[1]} ({name}) for this session.")
+            else:
+                self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
+        else:
+            self.chat.add_error(f"Unknown command {words[0]!r}: try /tier N, /tier auto "
+                                "or /why.")
+
     @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
     async def send(self, text: str) -> None:
         session = self.session

@@ -33,7 +33,12 @@ from tokenopt_tui.core.events import (
     TokenReceived,
     UsageRecorded,
 )
-from tokenopt_tui.ui.widgets.message import ErrorMessage, MessageView, UserMessage
+from tokenopt_tui.ui.widgets.message import (
+    ErrorMessage,
+    MessageView,
+    NoticeMessage,
+    UserMessage,
+)
 from tokenopt_tui.ui.widgets.message_list import MessageList
 from tokenopt_tui.ui.widgets.panels import BudgetPanel, CompressionPanel, SkillsPanel
 from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
@@ -85,6 +90,13 @@ class ChatScreen(Screen[None]):
             super().__init__()
             self.text = text
 
+    class CommandRequested(Message):
+        """A slash command (/tier N, /tier auto, /why) for the App to carry out."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class Ready(Message):
         """The screen is composed: the App may start filling it."""
 
@@ -93,6 +105,7 @@ class ChatScreen(Screen[None]):
         self._session_type = session_type
         self._budget = budget
         self._replying = False
+        self.route_log: list[TierChosen | TierFailed] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -165,6 +178,25 @@ class ChatScreen(Screen[None]):
         if enabled:
             prompt.focus()
 
+    def add_notice(self, text: str) -> NoticeMessage:
+        view = NoticeMessage(text)
+        self.messages.add(view)
+        return view
+
+    def explain_route(self) -> str:
+        """The last request's routing: why it started where it did, what failed (/why)."""
+        if not self.route_log:
+            return "No request has been routed in this session yet."
+        lines = []
+        for event in self.route_log:
+            if isinstance(event, TierChosen):
+                lines.append(f"T{event.tier} {event.tier_name} ({event.model}): "
+                             + "; ".join(event.reasons))
+            elif isinstance(event, TierFailed):
+                verb = "skipped" if event.skipped else "failed"
+                lines.append(f"  {verb} T{event.tier} {event.model}: {event.fault}: {event.error}")
+        return "\n".join(lines)
+
     def add_error(self, message: str, where: str = "") -> ErrorMessage:
         view = ErrorMessage(message, where)
         self.messages.add(view)
@@ -198,6 +230,9 @@ class ChatScreen(Screen[None]):
                         severity="warning", markup=False)
             return
         self.prompt.clear()
+        if text.startswith("/"):
+            self.post_message(self.CommandRequested(text.strip()))
+            return
         self.messages.add(UserMessage(text))
         self.messages.anchor()  # the user just acted: follow the conversation again
         self.post_message(self.SendRequested(text))
@@ -230,6 +265,9 @@ class ChatScreen(Screen[None]):
                         await reply.append(event.text)
                         status.tick()
                     elif isinstance(event, TierChosen):
+                        if not chosen:
+                            self.route_log = []
+                        self.route_log.append(event)
                         chosen = True
                         reply = await self._new_reply(event.tier, event.model)
                         status.begin(event.tier, event.tier_name, event.model)
@@ -272,12 +310,14 @@ class ChatScreen(Screen[None]):
         """Events that are not part of the streamed text."""
         if isinstance(event, ErrorOccurred):
             self.add_error(event.message, event.where)
-        elif isinstance(event, TierFailed) and not event.skipped:
-            self.add_error(f"tier {event.tier} ({event.model}) failed: {event.fault}: "
-                           f"{event.error}; trying the next tier", event.endpoint)
+        elif isinstance(event, TierFailed):
+            self.route_log.append(event)
+            if not event.skipped:
+                self.add_notice(f"tier {event.tier} ({event.model}) failed: {event.fault}: "
+                                f"{event.error} (at {event.endpoint}); trying the next tier")
         elif isinstance(event, PaidEscalated):
             text = f"escalating to the paid tier {event.tier} ({event.model}): {event.reason}"
-            self.add_error(text)
+            self.add_notice(text)
             self.notify(text, title="Paid model", severity="warning", markup=False)
         elif isinstance(event, BudgetWarned):
             self.notify(f"Budget: {event.used:,} of {event.limit:,} tokens used",

@@ -101,3 +101,15 @@ class ErrorMessage(MessageView):
 
     def on_mount(self) -> None:
         self.header.set_badge(self.where)
+
+
+class NoticeMessage(MessageView):
+    """What tokenopt itself says: routing notices, command answers (plain text)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("tokenopt", classes="-notice")
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield Static(Content(terminal_safe(self.text)), classes="msg-body")
