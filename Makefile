@@ -38,5 +38,6 @@ openblas:
 		echo "Hint: 'sudo apt-get install libopenblas0-pthread' makes the local model much faster."; \
 	fi
 
+# Every benchmark in turn; each prints its figures (docs/benchmarks.md, docs/routing.md).
 bench: setup
-	$(BIN)/python benchmarks/run_all.py
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

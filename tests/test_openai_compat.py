@@ -95,3 +95,33 @@ async def test_provider_error_names_the_endpoint() -> None:
             pass
     assert caught.value.endpoint == url and "cannot reach" in str(caught.value)
     await provider.aclose()
+
+
+@pytest.mark.server
+async def test_fallback_from_a_failing_endpoint_to_the_real_server(xdg_env, paths, mlx_server,
+                                                                   prepared_model) -> None:
+    from fault_server import FaultServer
+
+    from tokenopt_tui.config import load_config
+    from tokenopt_tui.core.events import TierChosen, TierFailed
+
+    async with FaultServer(lifetime_s=120.0) as faults:
+        write_config(xdg_env, (
+            '[[tiers]]\nname = "flaky"\nendpoints = [{kind = "openai", base_url = "'
+            f'{faults.url}", model = "rate_limit/x", timeout_s = 5}}]\n'
+            '[[tiers]]\nname = "mlx-server"\nendpoints = [{kind = "openai", base_url = "'
+            f'{mlx_server}", model = "{prepared_model}", timeout_s = 120}}]\n'))
+        services = make_services(load_config(paths, xdg_env), paths, xdg_env)
+        await services.open_store()
+        try:
+            session = await ChatSession.start(services)
+            events = [e async for e in session.send("hello")]
+        finally:
+            await services.aclose()
+    [failed] = [e for e in events if isinstance(e, TierFailed)]
+    assert failed.fault == "rate_limit" and failed.tier == 1
+    assert [e.tier for e in events if isinstance(e, TierChosen)] == [1, 2]
+    reply = next(e for e in events if isinstance(e, ReplyCompleted))
+    usage = [e for e in events if isinstance(e, UsageRecorded)][-1]
+    assert reply.tier == 2 and not reply.interrupted and reply.text
+    assert usage.completion_tokens > 0 and not usage.estimated
