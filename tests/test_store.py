@@ -23,6 +23,7 @@ from tokenopt_tui.store import (
     StoreError,
     utc_timestamp,
 )
+from tokenopt_tui.store.migrations import latest_version
 
 REPO_ROOT = Path(tokenopt_tui.__file__).resolve().parents[1]
 
@@ -61,13 +62,13 @@ async def _call(store: Store, session_id: int, model: str, prompt: int, completi
 @pytest.mark.asyncio
 async def test_fresh_open_settings(store: Store) -> None:
     assert store.path.parent.is_dir()  # parent folders created
-    assert await store.schema_version() == 2
+    assert await store.schema_version() == latest_version()
     assert (await store._fetchall("t", "PRAGMA journal_mode"))[0][0] == "wal"
     assert (await store._fetchall("t", "PRAGMA busy_timeout"))[0][0] == 10_000
     assert (await store._fetchall("t", "PRAGMA foreign_keys"))[0][0] == 1
     assert (await store._fetchall("t", "PRAGMA synchronous"))[0][0] == 1  # NORMAL
     with _raw(store.path) as other:
-        assert other.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert other.execute("PRAGMA user_version").fetchone()[0] == latest_version()
 
 
 @pytest.mark.asyncio
@@ -115,7 +116,7 @@ async def test_directory_and_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()  # a zero-byte file is what `touch` or a crashed create leaves: use it
     async with await Store.open(empty) as store:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == latest_version()
 
 
 @pytest.mark.asyncio
@@ -433,6 +434,7 @@ async def test_two_stores_on_one_file_interleave(tmp_path: Path) -> None:
 
 _CHILD = """
 import asyncio, sys
+from tokenopt_tui.store.migrations import latest_version
 from tokenopt_tui.store import Store
 
 async def main() -> None:

@@ -34,10 +34,11 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2]
-    assert latest_version() == 2
+    assert [step.version for step in steps] == [1, 2, 3]
+    assert latest_version() == 3
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
+    assert steps[2].name == "0003_cooldowns.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -89,7 +90,7 @@ async def test_step_2_from_v1_keeps_data_and_indexes_old_rows(tmp_path: Path) ->
     conn.close()
 
     async with await Store.open(path) as store:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == latest_version()
         session = await store.get_session(1)
         assert session is not None
         assert (session.title, session.model, session.tokens_used, session.cost_usd) == (
@@ -112,12 +113,59 @@ async def test_step_2_from_v1_keeps_data_and_indexes_old_rows(tmp_path: Path) ->
 
 
 @pytest.mark.asyncio
+async def test_step_3_from_v2_keeps_data_and_adds_cooldowns(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    await _db_at(path, 2)
+    assert "endpoint_cooldowns" not in _tables(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO sessions (id, type, title, created_at, model, tokens_used, cost_usd) "
+            "VALUES (1, 'direct_chat', 'v2 chat', '2026-11-02T09:00:00.000Z', 'm2', 7, 0.25)"
+        )
+        conn.execute(
+            "INSERT INTO messages (session_id, role, content, created_at) "
+            "VALUES (1, 'user', 'remember the okavango delta', '2026-11-02T09:00:01.000Z')"
+        )
+        conn.execute(
+            "INSERT INTO events (session_id, created_at, kind, payload) "
+            "VALUES (1, '2026-11-02T09:00:02.000Z', 'TierChosen', '{\"tier\": 2}')"
+        )
+    conn.close()
+
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == 3
+        session = await store.get_session(1)
+        assert session is not None
+        assert (session.title, session.model, session.tokens_used, session.cost_usd) == (
+            "v2 chat",
+            "m2",
+            7,
+            0.25,
+        )
+        [message] = await store.session_messages(1)
+        assert message.content == "remember the okavango delta"
+        assert [m.id for m in await store.search_messages("okavango")] == [message.id]
+        assert [(e.kind, e.payload) for e in await store.session_events(1)] == [
+            ("TierChosen", {"tier": 2})
+        ]
+        # The new table starts empty and works: upsert, read back, clear.
+        assert await store.load_cooldowns() == {}
+        await store.save_cooldown("k", 1, 1_750_000_060.0, "server: HTTP 500")
+        await store.save_cooldown("k", 2, 1_750_000_300.5, None)
+        assert await store.load_cooldowns() == {"k": (2, 1_750_000_300.5, None)}
+        await store.clear_cooldown("k")
+        await store.clear_cooldown("k")  # no row: fine
+        assert await store.load_cooldowns() == {}
+
+
+@pytest.mark.asyncio
 async def test_migrate_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
-        assert await migrate(conn) == 2
-        assert await migrate(conn) == 2
-        assert await migrate(conn, target_version=1) == 2  # never goes down
+        assert await migrate(conn) == 3
+        assert await migrate(conn) == 3
+        assert await migrate(conn, target_version=1) == 3  # never goes down
 
 
 @pytest.mark.asyncio
@@ -141,7 +189,7 @@ async def test_failed_step_rolls_back_to_previous_version(tmp_path: Path) -> Non
 async def test_target_version_out_of_range(tmp_path: Path) -> None:
     async with aiosqlite.connect(tmp_path / "db.sqlite", isolation_level=None) as conn:
         with pytest.raises(ValueError):
-            await migrate(conn, target_version=3)
+            await migrate(conn, target_version=4)
 
 
 @pytest.mark.asyncio
@@ -156,7 +204,7 @@ async def test_newer_schema_is_refused_and_untouched(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="newer") as info:
         await Store.open(path)
     assert str(path) in str(info.value)
-    assert "schema v99, we know v2" in str(info.value)
+    assert "schema v99, we know v3" in str(info.value)
     assert path.read_bytes() == before
     assert not (tmp_path / "future.db-wal").exists()
 
@@ -168,7 +216,7 @@ async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path: Path) -
     path = tmp_path / "race.db"
     stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
     try:
-        assert [await s.schema_version() for s in stores] == [2, 2, 2, 2]
+        assert [await s.schema_version() for s in stores] == [3, 3, 3, 3]
     finally:
         for store in stores:
             await store.close()

@@ -1,51 +1,84 @@
-"""`tokenopt doctor`: where things are and which tiers can answer, without calling a model."""
+"""`tokenopt doctor`: where things are and which tiers can answer, without calling a model.
+
+Each endpoint's state comes from the router, with the cooldowns every tokenopt
+process stored in the database: available, key missing, paid use off, or cooling
+down until a local time, with the error that started the cooldown.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TextIO
 
 from tokenopt_tui import blas
 from tokenopt_tui.config import Config
+from tokenopt_tui.core.router import EndpointState
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import db_path, make_services
+from tokenopt_tui.services import Services, db_path, make_services
+
+PAID_OFF = "paid use is off (set paid.enabled = true to allow it)"
 
 
-async def _db_state(config: Config, paths: Paths) -> str:
-    from tokenopt_tui.store import Store, StoreError
+async def _open_db(services: Services) -> tuple[bool, str]:
+    """Open the database if it exists (never create it): (opened, how it is)."""
+    from tokenopt_tui.store import StoreError
 
-    path = db_path(config, paths)
-    if not path.exists():
-        return "not created yet (made on first use)"
+    if not services.db_path.exists():
+        return False, "not created yet (made on first use)"
     try:
-        store = await Store.open(path)
+        store = await services.open_store()
     except StoreError as exc:
-        return f"ERROR: {exc}"
-    try:
-        return f"ok, schema v{await store.schema_version()}"
-    finally:
-        await store.close()
+        return False, f"ERROR: {exc}"
+    return True, f"ok, schema v{await store.schema_version()}"
+
+
+def local_time(epoch: float, now: float | None = None) -> str:
+    """HH:MM:SS in local time, with the date in front when it is not today."""
+    moment = datetime.fromtimestamp(epoch)
+    today = datetime.fromtimestamp(now) if now is not None else datetime.now()
+    if moment.date() == today.date():
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def describe_state(state: EndpointState, *, paid: bool, paid_enabled: bool) -> str:
+    """The doctor's words for one endpoint's state."""
+    if paid and not paid_enabled:
+        return f"unavailable: {PAID_OFF}"
+    if state.cooldown_until is not None and state.why == "cooling down":
+        text = f"cooling down until {local_time(state.cooldown_until)}"
+        return text + (f" (last error: {state.last_error})" if state.last_error else "")
+    if state.available:
+        return "available" if state.why == "available" else f"available: {state.why}"
+    return f"unavailable: {state.why}"
 
 
 async def doctor(config: Config, paths: Paths, out: TextIO) -> int:
     services = make_services(config, paths)
-    config_state = "in use" if paths.config_file.exists() else "not found: defaults in use"
-    rows = [
-        ("config", f"{paths.config_file} ({config_state})"),
-        ("database", f"{db_path(config, paths)} ({await _db_state(config, paths)})"),
-        ("cache", str(paths.cache_dir)),
-        ("openblas", blas.status()),
-    ]
-    for label, value in rows:
-        out.write(f"{label:<9} {value}\n")
-    out.write("tiers:\n")
-    for tier in config.tiers:
-        for index, _endpoint in enumerate(tier.endpoints):
-            provider = services.provider(tier.number, index)
-            ok, why = provider.availability()
-            if tier.paid and not config.paid_enabled:
-                ok, why = False, "paid use is off (set paid.enabled = true to allow it)"
-            name = f"{tier.name}{' (paid)' if tier.paid else ''}" if index == 0 else ""
-            number = str(tier.number) if index == 0 else ""
-            state = "available" if ok else "unavailable"
-            out.write(f"  {number:<2}{name:<14}{provider.model:<38}{state}: {why}\n")
+    try:
+        config_state = "in use" if paths.config_file.exists() else "not found: defaults in use"
+        opened, db_state = await _open_db(services)
+        rows = [
+            ("config", f"{paths.config_file} ({config_state})"),
+            ("database", f"{db_path(config, paths)} ({db_state})"),
+            ("cache", str(paths.cache_dir)),
+            ("openblas", blas.status(enabled=config.local.openblas)),
+        ]
+        for label, value in rows:
+            out.write(f"{label:<9} {value}\n")
+        router = services.router
+        if opened:  # the cooldowns every tokenopt process stored
+            await router.load_cooldowns()
+        states = iter(router.endpoint_states())
+        out.write("tiers:\n")
+        for tier in config.tiers:
+            for index, _endpoint in enumerate(tier.endpoints):
+                state = next(states)
+                name = f"{tier.name}{' (paid)' if tier.paid else ''}" if index == 0 else ""
+                number = str(tier.number) if index == 0 else ""
+                text = describe_state(state, paid=tier.paid, paid_enabled=config.paid_enabled)
+                model = services.provider(tier.number, index).model
+                out.write(f"  {number:<2}{name:<14}{model:<38}{text}\n")
+    finally:
+        await services.aclose()
     return 0

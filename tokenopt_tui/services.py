@@ -31,10 +31,14 @@ class Services:
 
     @property
     def router(self) -> Router:
-        """One router per process, so cooldowns carry over from request to request."""
+        """One router per process, so cooldowns carry over from request to request;
+        they are also kept in the store, shared with other processes (and doctor)."""
         if self._router is None:
+            from tokenopt_tui.core.cooldown import StoreCooldowns
+
             self._router = Router(self.config, self.provider,
-                                  spent_today_usd=lambda: self.store.spent_today_usd())
+                                  spent_today_usd=lambda: self.store.spent_today_usd(),
+                                  cooldown_store=StoreCooldowns(lambda: self.store))
         return self._router
 
     @property

@@ -11,7 +11,14 @@ Skipped endpoints are reported as `AttemptFailed(skipped=True)` (kinds
 "unavailable", "cooldown", "paid_blocked") but never count as attempts; they are
 reported only when the chain reaches them, so a request answered early says
 nothing about them. Provider faults never raise: a route always ends with
-`RouteFinished`. Cooldowns live in memory, one Router per process.
+`RouteFinished`.
+
+Cooldowns live in memory, one Router per process, and optionally in a
+`CooldownStore` (the SQLite store) so that other processes — `tokenopt doctor`, the
+next `tokenopt ask` — see them: the first route() loads them (wall-clock epoch ends
+mapped onto this process's monotonic clock), each failure saves its endpoint's
+cooldown and a success clears it. Persistence faults never break routing; they are
+logged as warnings.
 
 Our OpenAI-compatible provider sends a single `model` and never OpenRouter's
 `models` fallback list, so a request for a ":free" model can never be billed as a
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -32,13 +40,18 @@ from tokenopt_tui.config import Config, Endpoint, Tier
 from tokenopt_tui.core.cooldown import (
     DEFAULT_COOLDOWN_STEPS_S,
     Cooldowns,
+    CooldownStore,
     EndpointKey,
     endpoint_key,
     exception_chain,
+    key_from_text,
+    key_text,
     retry_after_of,
 )
 from tokenopt_tui.core.events import ModelPreparing
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,10 @@ class RouteFinished:
 
 @dataclass(frozen=True)
 class EndpointState:
-    """One endpoint as `tokenopt doctor` shows it; `cooldown_until` is epoch seconds."""
+    """One endpoint as `tokenopt doctor` shows it; `cooldown_until` is epoch seconds.
+
+    `last_error` is the error that started the current cooldown (None when healthy).
+    """
 
     tier: int
     model: str
@@ -97,6 +113,7 @@ class EndpointState:
     available: bool
     why: str
     cooldown_until: float | None = None
+    last_error: str | None = None
 
 
 RouterItem = (AttemptStarted | AttemptFailed | PaidEscalation | RouteFinished | Usage | str
@@ -168,7 +185,8 @@ class Router:
                  wall_clock: Callable[[], float] = time.time,
                  spent_today_usd: Callable[[], Awaitable[float]] | None = None,
                  max_attempts: int = 4,
-                 cooldown_steps_s: Sequence[float] = DEFAULT_COOLDOWN_STEPS_S) -> None:
+                 cooldown_steps_s: Sequence[float] = DEFAULT_COOLDOWN_STEPS_S,
+                 cooldown_store: CooldownStore | None = None) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.config = config
@@ -178,6 +196,8 @@ class Router:
         self._wall = wall_clock
         self._spent = spent_today_usd
         self.cooldowns = Cooldowns(cooldown_steps_s, clock)
+        self._cooldown_store = cooldown_store
+        self._cooldowns_loaded = False
 
     def _chain(self, start_tier: int, pinned: bool) -> list[Tier]:
         """Free tiers from the start tier down, then the free tiers before it (a local
@@ -191,6 +211,52 @@ class Router:
         after = [t for t in free if t.number >= start_tier]
         before = [t for t in free if t.number < start_tier]
         return after + before + [t for t in tiers if t.paid]
+
+    # -- persisted cooldowns ----------------------------------------------------------
+
+    async def load_cooldowns(self) -> None:
+        """Adopt the stored cooldowns once (route() calls this; doctor calls it first).
+
+        A failed load is logged and not retried: routing goes on with what it knows.
+        """
+        if self._cooldown_store is None or self._cooldowns_loaded:
+            return
+        self._cooldowns_loaded = True
+        try:
+            stored = await self._cooldown_store.load()
+        except Exception as exc:
+            logger.warning("could not load the endpoint cooldowns: %s", exc or type(exc).__name__,
+                           exc_info=exc)
+            return
+        offset = self._clock() - self._wall()  # epoch → this process's monotonic clock
+        for text, (failures, until_epoch, last_error) in stored.items():
+            try:
+                key = key_from_text(text)
+            except ValueError as exc:
+                logger.warning("ignoring a stored cooldown with a bad key %r: %s", text[:120], exc)
+                continue
+            self.cooldowns.restore(key, failures, until_epoch + offset, last_error)
+
+    async def _save_cooldown(self, key: EndpointKey) -> None:
+        state = self.cooldowns.state(key)
+        if self._cooldown_store is None or state is None:
+            return
+        until_epoch = self._wall() + (state.until - self._clock())
+        try:
+            await self._cooldown_store.save(key_text(key), state.failures, until_epoch,
+                                            state.last_error)
+        except Exception as exc:
+            logger.warning("could not save the cooldown of %s %s: %s", key[1] or key[0], key[2],
+                           exc or type(exc).__name__, exc_info=exc)
+
+    async def _clear_cooldown(self, key: EndpointKey) -> None:
+        if self._cooldown_store is None:
+            return
+        try:
+            await self._cooldown_store.clear(key_text(key))
+        except Exception as exc:
+            logger.warning("could not clear the cooldown of %s %s: %s", key[1] or key[0], key[2],
+                           exc or type(exc).__name__, exc_info=exc)
 
     def _wall_until(self, key: EndpointKey) -> float | None:
         left = self.cooldowns.remaining(key)
@@ -212,24 +278,32 @@ class Router:
         return None
 
     def endpoint_states(self) -> list[EndpointState]:
-        """Each endpoint's state for `tokenopt doctor`: key, paid switch, cooldown."""
+        """Each endpoint's state for `tokenopt doctor`: key, paid switch, cooldown.
+
+        Shows the cooldowns this router knows: await `load_cooldowns()` first to see
+        those other processes stored.
+        """
         states = []
         for tier in self.config.tiers:
             for index, endpoint in enumerate(tier.endpoints):
                 provider = self._provider_for(tier.number, index)
                 available, why = provider.availability()
-                until = self._wall_until(endpoint_key(endpoint))
+                key = endpoint_key(endpoint)
+                until = self._wall_until(key)
+                cooling = self.cooldowns.state(key) if until is not None else None
                 if available and tier.paid and not self.config.paid_enabled:
                     available, why = False, "paid use is off"
                 if available and until is not None:
                     available, why = False, "cooling down"
                 states.append(EndpointState(tier.number, endpoint.model, provider.endpoint,
-                                            available, why, until))
+                                            available, why, until,
+                                            cooling.last_error if cooling else None))
         return states
 
     async def route(self, messages: Sequence[ChatMessage], *, start_tier: int, max_tokens: int,
                     pinned: bool = False) -> AsyncIterator[RouterItem]:
         """Yield attempts, text, the winning Usage and finally one RouteFinished."""
+        await self.load_cooldowns()
         chain = self._chain(start_tier, pinned)
         if not chain:
             yield RouteFinished(False, 0, f"no tier {start_tier} is configured")
@@ -275,11 +349,15 @@ class Router:
                         yield item
                 failed = self._judge(tier, provider, endpoint, key, outcome)
                 if failed is None:
-                    self.cooldowns.succeeded(key)
+                    # Only an endpoint we knew to be failing has a row to clear, so a
+                    # healthy answer costs no write.
+                    if self.cooldowns.succeeded(key):
+                        await self._clear_cooldown(key)
                     if outcome.usage is not None:
                         yield outcome.usage
                     yield RouteFinished(True, attempts, None)
                     return
+                await self._save_cooldown(key)
                 failures.append(failed)
                 yield failed
         yield RouteFinished(False, attempts, _summary(failures, attempts, capped, start_tier))
@@ -354,7 +432,7 @@ class Router:
             kind, error = "empty", f"{provider.endpoint} sent an empty reply for {provider.model}"
         else:
             return None
-        self.cooldowns.failed(key, hint)
+        self.cooldowns.failed(key, hint, f"{kind}: {_short(error)}")
         return AttemptFailed(tier.number, provider.model, provider.endpoint, error, kind,
                              "".join(out.parts), hint, self._wall_until(key))
 

@@ -411,3 +411,37 @@ class StoreQueries:
                 raise StoreError(f"{op}: event {event_id} has a corrupt payload") from exc
             events.append(EventRow(event_id, sid, created_at, kind, decoded))
         return events
+
+    # -- endpoint cooldowns ---------------------------------------------------------
+
+    async def save_cooldown(
+        self, key: str, failures: int, until_epoch: float, last_error: str | None
+    ) -> None:
+        """Insert or replace one endpoint's cooldown (until_epoch: wall-clock seconds)."""
+        await self._update(
+            f"save_cooldown({key!r})",
+            "INSERT INTO endpoint_cooldowns (endpoint_key, failures, until_epoch, last_error, "
+            "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint_key) DO UPDATE SET "
+            "failures = excluded.failures, until_epoch = excluded.until_epoch, "
+            "last_error = excluded.last_error, updated_at = excluded.updated_at",
+            (key, failures, until_epoch, last_error, utc_timestamp()),
+        )
+
+    async def clear_cooldown(self, key: str) -> None:
+        """Forget an endpoint's cooldown (it answered); a key with no row is fine."""
+        await self._update(
+            f"clear_cooldown({key!r})",
+            "DELETE FROM endpoint_cooldowns WHERE endpoint_key = ?",
+            (key,),
+        )
+
+    async def load_cooldowns(self) -> dict[str, tuple[int, float, str | None]]:
+        """Every stored cooldown: key → (failures, until_epoch, last_error)."""
+        rows = await self._fetchall(
+            "load_cooldowns",
+            "SELECT endpoint_key, failures, until_epoch, last_error FROM endpoint_cooldowns",
+        )
+        return {
+            str(key): (int(failures), float(until), None if error is None else str(error))
+            for key, failures, until, error in rows
+        }
