@@ -84,3 +84,18 @@ def test_a_paid_model_in_a_free_tier_is_rejected_at_load(xdg_env) -> None:
     result = run_cli(["doctor"], xdg_env, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert str(file) in result.stderr and "tiers[0].endpoints[0].model" in result.stderr
+
+
+def test_openblas_status_says_what_the_model_commands_will_do() -> None:
+    from tokenopt_tui import blas
+
+    found = blas.find_openblas()
+    enabled = blas.status(env={}, enabled=True)
+    disabled = blas.status(env={blas.DISABLE_VAR: "0"}, enabled=True)
+    if blas.loaded_openblas():
+        assert enabled.startswith("in use")
+    elif found:
+        assert "preloaded by chat, ask and model prepare" in enabled
+        assert "disabled" in disabled and found in disabled
+    else:
+        assert enabled.startswith("not installed") and "libopenblas0-pthread" in enabled

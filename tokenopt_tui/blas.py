@@ -53,16 +53,19 @@ def preload_env(env: Mapping[str, str], enabled: bool = True) -> dict[str, str] 
     return new
 
 
-def status(env: Mapping[str, str] | None = None) -> str:
-    """One line for `tokenopt doctor`."""
+def status(env: Mapping[str, str] | None = None, enabled: bool = True) -> str:
+    """One line for `tokenopt doctor` (which itself runs no model, so never preloads)."""
     env = os.environ if env is None else env
     loaded = loaded_openblas()
     if loaded:
         return f"in use ({loaded})"
     found = find_openblas()
-    if found:
-        return f"installed at {found} but not in use (set {DISABLE_VAR}=1 or unset it)"
-    return f"not installed: {HINT} (apt-get install libopenblas0-pthread)"
+    if found is None:
+        return f"not installed: {HINT} (apt-get install libopenblas0-pthread)"
+    if not enabled or env.get(DISABLE_VAR) == "0":
+        return (f"installed at {found} but disabled (local.openblas = false or "
+                f"{DISABLE_VAR}=0)")
+    return f"installed at {found}: preloaded by chat, ask and model prepare"
 
 
 def reexec_with_openblas(argv: list[str], env: MutableMapping[str, str] | None = None,
