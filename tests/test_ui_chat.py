@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Label
-from ui_helpers import FakeProvider, build_services, screen_text, wait_idle, wait_until
+from ui_helpers import (
+    FakeProvider,
+    build_services,
+    ready,
+    screen_text,
+    send,
+    wait_idle,
+    wait_until,
+)
 
 from tokenopt_tui.store import Store
 from tokenopt_tui.ui.app import TokenoptApp
@@ -13,26 +21,6 @@ from tokenopt_tui.ui.widgets.message import ErrorMessage, UserMessage
 from tokenopt_tui.ui.widgets.reply import AssistantMessage
 
 SIZE = (120, 40)
-
-
-async def ready(pilot) -> TokenoptApp:
-    """Wait until the session is open and the prompt accepts input."""
-    app = pilot.app
-    await wait_until(pilot, lambda: app.session is not None and not app.chat.prompt.disabled,
-                     what="the session to open")
-    await wait_idle(pilot)
-    return app
-
-
-async def send(pilot, text: str) -> None:
-    """Type `text` into the prompt and press Enter, then wait for the reply to end."""
-    app = pilot.app
-    app.chat.prompt.value = text
-    app.chat.prompt.focus()
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: app.chat.status.state in ("done", "interrupted", "failed")
-                     and not app.chat.replying, what="the reply to end")
-    await wait_idle(pilot)
 
 
 async def test_reply_streams_into_the_chat_and_is_stored(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_ui_chat import SIZE, ready, send
-from ui_helpers import FakeProvider, build_services, wait_idle
+from test_ui_chat import SIZE
+from ui_helpers import FakeProvider, build_services, ready, send, wait_idle
 
 from tokenopt_tui.ui.app import TokenoptApp
 from tokenopt_tui.ui.widgets.message import ErrorMessage, NoticeMessage

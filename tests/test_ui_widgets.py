@@ -12,6 +12,7 @@ from ui_helpers import (
     FakeProvider,
     build_services,
     play_events,
+    ready,
     screen_text,
     wait_idle,
     wait_until,
@@ -35,14 +36,6 @@ from tokenopt_tui.ui.widgets.panels import budget_band
 from tokenopt_tui.ui.widgets.reply import AssistantMessage
 
 SIZE = (100, 30)
-
-
-async def ready(pilot) -> TokenoptApp:
-    app = pilot.app
-    await wait_until(pilot, lambda: app.session is not None and not app.chat.prompt.disabled,
-                     what="the session to open")
-    await wait_idle(pilot)
-    return app
 
 
 def long_reply(sections: int = 30) -> str:

@@ -21,6 +21,7 @@ from tokenopt_tui.core.events import Event, ModelPreparing
 from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.services import Services, make_services
+from tokenopt_tui.ui.app import TokenoptApp
 
 
 class FakeProvider:
@@ -161,3 +162,23 @@ async def play_events(pilot: Pilot, events: Sequence[Event]) -> None:
                             exclusive=True, exit_on_error=False)
     await worker.wait()
     await pilot.pause()
+
+
+async def ready(pilot) -> TokenoptApp:
+    """Wait until the session is open and the prompt accepts input."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.session is not None and not app.chat.prompt.disabled,
+                     what="the session to open")
+    await wait_idle(pilot)
+    return app
+
+
+async def send(pilot, text: str) -> None:
+    """Type `text` into the prompt and press Enter, then wait for the reply to end."""
+    app = pilot.app
+    app.chat.prompt.value = text
+    app.chat.prompt.focus()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.chat.status.state in ("done", "interrupted", "failed")
+                     and not app.chat.replying, what="the reply to end")
+    await wait_idle(pilot)

@@ -100,7 +100,7 @@ def default_tiers() -> list[dict[str, Any]]:
 Check = Callable[[Any, str], Any]
 
 
-def _int(lo: int, hi: int) -> Check:
+def check_int(lo: int, hi: int) -> Check:
     def check(value: Any, key: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"key '{key}': expected an integer, got {value!r}")
@@ -110,7 +110,7 @@ def _int(lo: int, hi: int) -> Check:
     return check
 
 
-def _float(lo: float, hi: float) -> Check:
+def check_number(lo: float, hi: float) -> Check:
     def check(value: Any, key: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"key '{key}': expected a number, got {value!r}")
@@ -120,13 +120,13 @@ def _float(lo: float, hi: float) -> Check:
     return check
 
 
-def _bool(value: Any, key: str) -> bool:
+def check_bool(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"key '{key}': expected true or false, got {value!r}")
     return value
 
 
-def _str(value: Any, key: str) -> str:
+def check_text(value: Any, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"key '{key}': expected a non-empty string, got {value!r}")
     return value
@@ -141,29 +141,29 @@ def _choice(*options: str) -> Check:
 
 
 SCHEMA: dict[str, Any] = {
-    "max_tokens": _int(1, 200_000),
-    "theme": _str,
-    "paid": {"enabled": _bool, "daily_cap_usd": _float(0, 1_000)},
-    "budgets": {name: _int(100, 10_000_000) for name in SESSION_TYPES},
+    "max_tokens": check_int(1, 200_000),
+    "theme": check_text,
+    "paid": {"enabled": check_bool, "daily_cap_usd": check_number(0, 1_000)},
+    "budgets": {name: check_int(100, 10_000_000) for name in SESSION_TYPES},
     "local": {
-        "model": _str,
-        "max_tokens": _int(1, 32_768),
-        "temperature": _float(0, 2),
-        "top_p": _float(0, 1),
-        "repetition_penalty": _float(1, 3),
+        "model": check_text,
+        "max_tokens": check_int(1, 32_768),
+        "temperature": check_number(0, 2),
+        "top_p": check_number(0, 1),
+        "repetition_penalty": check_number(1, 3),
         "prompt_format": _choice("auto", "transcript", "chat_template"),
-        "openblas": _bool,
+        "openblas": check_bool,
     },
-    "paths": {"db": _str},
+    "paths": {"db": check_text},
     "tiers": None,  # validated by _tiers
     "prices": None,  # validated by _prices
 }
 ENDPOINT_SCHEMA: dict[str, Check] = {
     "kind": _choice("mlx", "openai"),
-    "model": _str,
-    "base_url": _str,
-    "api_key_env": _str,
-    "timeout_s": _float(0.1, 3_600),
+    "model": check_text,
+    "base_url": check_text,
+    "api_key_env": check_text,
+    "timeout_s": check_number(0.1, 3_600),
 }
 
 
@@ -208,8 +208,8 @@ def _tiers(raw: Any) -> tuple[Tier, ...]:
         unknown = set(item) - {"name", "paid", "endpoints"}
         if unknown:
             raise ConfigError(f"unknown key '{key}.{sorted(unknown)[0]}'")
-        name = _str(item.get("name"), f"{key}.name")
-        paid = _bool(item.get("paid", False), f"{key}.paid")
+        name = check_text(item.get("name"), f"{key}.name")
+        paid = check_bool(item.get("paid", False), f"{key}.paid")
         endpoints = item.get("endpoints")
         if not isinstance(endpoints, list) or not endpoints:
             raise ConfigError(f"key '{key}.endpoints': expected a non-empty array of tables")

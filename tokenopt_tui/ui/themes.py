@@ -9,13 +9,15 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from tokenopt_tui.config import ConfigError, check_bool, check_number, check_text
+from tokenopt_tui.resources import bundled_dir
 
 COLOUR_KEYS = (
     "primary", "secondary", "accent", "background", "surface", "panel", "boost",
@@ -24,7 +26,7 @@ COLOUR_KEYS = (
 REQUIRED_KEYS = ("name", "primary")
 
 
-class ThemeFileError(ValueError):
+class ThemeFileError(ConfigError):
     """A theme file is invalid; the message names the file and the key."""
 
 
@@ -36,16 +38,10 @@ class ThemeLoad:
     warnings: list[str] = field(default_factory=list)
 
 
-def bundled_theme_dir() -> Traversable | None:
+def bundled_theme_dir() -> Path | None:
     """The themes shipped in the wheel, or the repo's `themes/` in a source checkout."""
-    try:
-        packaged = files("tokenopt_tui") / "themes"
-        if packaged.is_dir():
-            return packaged
-    except (ModuleNotFoundError, OSError):
-        pass
-    checkout = Path(__file__).resolve().parents[2] / "themes"
-    return checkout if checkout.is_dir() else None
+    folder = bundled_dir("themes")
+    return folder if folder.is_dir() else None
 
 
 def user_theme_dir(config_file: Path) -> Path:
@@ -63,28 +59,6 @@ def _colour(value: Any, key: str) -> str:
     return value
 
 
-def _number(lo: float, hi: float) -> Callable[[Any, str], float]:
-    def check(value: Any, key: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ThemeFileError(f"key '{key}': expected a number, got {value!r}")
-        if not lo <= value <= hi:
-            raise ThemeFileError(f"key '{key}': {value} is out of range ({lo}..{hi})")
-        return float(value)
-    return check
-
-
-def _name(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ThemeFileError(f"key '{key}': expected a non-empty string, got {value!r}")
-    return value
-
-
-def _bool(value: Any, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ThemeFileError(f"key '{key}': expected true or false, got {value!r}")
-    return value
-
-
 def _variables(value: Any, key: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ThemeFileError(f"key '{key}': expected a table")
@@ -95,10 +69,10 @@ def _variables(value: Any, key: str) -> dict[str, str]:
 
 
 SCHEMA: dict[str, Callable[[Any, str], Any]] = {
-    "name": _name,
-    "dark": _bool,
-    "luminosity_spread": _number(0, 1),
-    "text_alpha": _number(0, 1),
+    "name": check_text,
+    "dark": check_bool,
+    "luminosity_spread": check_number(0, 1),
+    "text_alpha": check_number(0, 1),
     "variables": _variables,
     **{key: _colour for key in COLOUR_KEYS},
 }
@@ -127,7 +101,7 @@ def load_theme_file(path: Traversable) -> Theme:
         raise ThemeFileError(f"{path}: cannot be read: {exc}") from None
     try:
         return theme_from_mapping(data)
-    except ThemeFileError as exc:
+    except ConfigError as exc:  # ThemeFileError, or a shared check from config.py
         raise ThemeFileError(f"{path}: {exc}") from None
 
 
