@@ -39,6 +39,7 @@ async def test_reply_streams_into_the_chat_and_is_stored(tmp_path: Path) -> None
         chunks = -(-len(fake.reply) // 3)
         assert f"{chunks:,} tokens" in app.chat.status.text
         assert "fake-model" in app.chat.status.text
+        assert "free" in app.chat.status.text  # a $0 call says so
         session = app.session
         assert session is not None and session.tokens_used > 0
         assert app.chat.budget_panel.used == session.tokens_used

@@ -275,7 +275,7 @@ class ChatScreen(Screen[None]):
                         prepared = True
                         self.prep_bar.show_progress(event)
                     elif isinstance(event, UsageRecorded):
-                        status.usage(event.completion_tokens)
+                        status.usage(event.completion_tokens, event.cost_usd)
                         if reply is not None:
                             reply.set_tokens(event.completion_tokens)
                         self.budget_panel.set_usage(event.session_tokens, session.budget)

@@ -29,6 +29,7 @@ class StatusLine(Static):
         self.model = ""
         self.tokens = 0
         self.exact = False
+        self.cost_usd: float | None = None
         self.state = "idle"
         self._last_paint = 0.0
 
@@ -42,12 +43,15 @@ class StatusLine(Static):
         if self.tier is not None or self.tokens:
             approx = "" if self.exact else "~"
             parts.append(f"{approx}{self.tokens:,} tokens")
+        if self.cost_usd is not None:
+            parts.append("free" if self.cost_usd == 0 else f"${self.cost_usd:.4f}")
         parts.append(self.state)
         return " · ".join(parts)
 
     def begin(self, tier: int | None, tier_name: str, model: str) -> None:
         self.tier, self.tier_name, self.model = tier, tier_name, terminal_safe(model)
         self.tokens, self.exact, self.state = 0, False, "streaming…"
+        self.cost_usd = None
         self.paint()
 
     def tick(self) -> None:
@@ -57,8 +61,10 @@ class StatusLine(Static):
         if now - self._last_paint >= 1 / STATUS_UPDATES_PER_S:
             self.paint(now)
 
-    def usage(self, completion_tokens: int) -> None:
+    def usage(self, completion_tokens: int, cost_usd: float | None = None) -> None:
+        """The call's reported usage: exact tokens and what it cost ($0 shows as free)."""
         self.tokens, self.exact = completion_tokens, True
+        self.cost_usd = cost_usd
         self.paint()
 
     def end(self, state: str) -> None:
