@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 the model call failed, 2 bad config/usage/database, 130 inte
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, TextIO
 
@@ -41,6 +42,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = _run(argv)
+    if "mlx.core" in sys.modules:
+        # MLX's C++ threads can abort during interpreter teardown ("terminate called
+        # without an active exception", seen once in CI after a complete answer).
+        # Everything is stored and closed by now: flush and leave without teardown.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     command = args.command or "chat"

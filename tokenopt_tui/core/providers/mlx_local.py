@@ -246,5 +246,8 @@ class MlxLocalProvider:
         return frozenset(getattr(tokenizer, "all_special_ids", ()) or ())
 
     def close(self) -> None:
+        """Join the model thread now: MLX's per-thread state must not be torn down by
+        a thread exiting while the interpreter finalises (a rare abort at exit)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
