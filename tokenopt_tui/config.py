@@ -316,6 +316,16 @@ def validate_chain(config: Config) -> None:
             seen[ident] = key
 
 
+def read_toml(path: Any, error: type[ConfigError] = ConfigError) -> dict[str, Any]:
+    """Parse a TOML file (a Path or a package resource); `error` names the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot be read: {exc}") from None
+
+
 def load_config(paths: Paths | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read the config file (if any), apply environment overrides, validate."""
     env = os.environ if env is None else env
@@ -323,12 +333,7 @@ def load_config(paths: Paths | None = None, env: Mapping[str, str] | None = None
     file = paths.config_file
     data: dict[str, Any] = {}
     if file.exists():
-        try:
-            raw = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot be read: {exc}") from None
+        raw = read_toml(file)
         try:
             data = _walk(raw, SCHEMA, "")
         except ConfigError as exc:

@@ -6,7 +6,6 @@ the file and the key, and the remaining themes still load.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
@@ -16,7 +15,7 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from tokenopt_tui.config import ConfigError, check_bool, check_number, check_text
+from tokenopt_tui.config import ConfigError, check_bool, check_number, check_text, read_toml
 from tokenopt_tui.resources import bundled_dir
 
 COLOUR_KEYS = (
@@ -93,12 +92,7 @@ def theme_from_mapping(data: dict[str, Any]) -> Theme:
 
 def load_theme_file(path: Traversable) -> Theme:
     """Read one theme file; raises ThemeFileError naming the file (and key)."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeFileError(f"{path}: not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ThemeFileError(f"{path}: cannot be read: {exc}") from None
+    data = read_toml(path, ThemeFileError)
     try:
         return theme_from_mapping(data)
     except ConfigError as exc:  # ThemeFileError, or a shared check from config.py
