@@ -230,27 +230,26 @@ class Store(StoreQueries):
     def _error(self, op: str, exc: sqlite3.Error) -> StoreError:
         return StoreError(f"{op} failed on {self.path}: {exc}")
 
-    async def _insert(self, op: str, sql: str, params: Sequence[SqlParam] = ()) -> int:
+    async def _write(self, op: str, sql: str,
+                     params: Sequence[SqlParam]) -> tuple[int | None, int]:
+        """Run one write statement; (lastrowid, rowcount), errors named by `op`."""
         async with self._locked() as conn:
             try:
                 cursor = await conn.execute(sql, params)
-                rowid = cursor.lastrowid
+                result = cursor.lastrowid, cursor.rowcount
                 await cursor.close()
             except sqlite3.Error as exc:
                 raise self._error(op, exc) from exc
+        return result
+
+    async def _insert(self, op: str, sql: str, params: Sequence[SqlParam] = ()) -> int:
+        rowid, _ = await self._write(op, sql, params)
         if rowid is None:
             raise StoreError(f"{op}: SQLite returned no rowid")
         return rowid
 
     async def _update(self, op: str, sql: str, params: Sequence[SqlParam] = ()) -> int:
-        async with self._locked() as conn:
-            try:
-                cursor = await conn.execute(sql, params)
-                changed = cursor.rowcount
-                await cursor.close()
-            except sqlite3.Error as exc:
-                raise self._error(op, exc) from exc
-        return changed
+        return (await self._write(op, sql, params))[1]
 
     async def _fetchall(
         self, op: str, sql: str, params: Sequence[SqlParam] = ()
