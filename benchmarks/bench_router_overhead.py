@@ -41,6 +41,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from fault_server import FaultServer  # noqa: E402
 
 from tokenopt_tui.config import Config, Endpoint, Tier, load_config  # noqa: E402
+from tokenopt_tui.core.context import Context  # noqa: E402
 from tokenopt_tui.core.providers.base import ChatMessage, Usage  # noqa: E402
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider  # noqa: E402
 from tokenopt_tui.core.router import RouteFinished, Router  # noqa: E402
@@ -98,7 +99,7 @@ async def build(server: FaultServer, root: Path) -> tuple[dict[str, Runner], lis
     session = await ChatSession.start(services)
 
     async def chat() -> None:
-        session.history = []  # same one-message payload as the other variants
+        session.context = Context()  # same one-message payload as the other variants
         kinds = [type(e).__name__ async for e in session.send(TEXT)]
         if "ReplyCompleted" not in kinds or "ErrorOccurred" in kinds:
             raise RuntimeError(f"session: {kinds}")

@@ -54,6 +54,27 @@ class LocalSettings:
 
 
 @dataclass(frozen=True)
+class BudgetThresholds:
+    """Percent of a session's budget at which it warns, forces compression, halts."""
+
+    warn_percent: int = 80
+    compress_percent: int = 90
+    halt_percent: int = 100
+
+
+@dataclass(frozen=True)
+class CompressionSettings:
+    """When the context sent to a model is compacted, and how (defaults from the plan)."""
+
+    summarize_over_tokens: int = 50_000
+    compress_over_turns: int = 20
+    reference_over_tokens: int = 5_000
+    keep_last: int = 6
+    summarizer: str = "extractive"  # extractive | llm (falls back to extractive)
+    summarizer_max_tokens: int = 512
+
+
+@dataclass(frozen=True)
 class Config:
     source: str = "defaults"
     tiers: tuple[Tier, ...] = ()
@@ -64,6 +85,8 @@ class Config:
         default_factory=lambda: {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
     )
     local: LocalSettings = field(default_factory=LocalSettings)
+    thresholds: BudgetThresholds = field(default_factory=BudgetThresholds)
+    compression: CompressionSettings = field(default_factory=CompressionSettings)
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
     #: $ per million tokens (input, output) for models whose server reports no cost.
@@ -153,6 +176,19 @@ SCHEMA: dict[str, Any] = {
         "repetition_penalty": check_number(1, 3),
         "prompt_format": _choice("auto", "transcript", "chat_template"),
         "openblas": check_bool,
+    },
+    "thresholds": {
+        "warn_percent": check_int(1, 100),
+        "compress_percent": check_int(1, 100),
+        "halt_percent": check_int(1, 1_000),
+    },
+    "compression": {
+        "summarize_over_tokens": check_int(500, 10_000_000),
+        "compress_over_turns": check_int(2, 10_000),
+        "reference_over_tokens": check_int(100, 10_000_000),
+        "keep_last": check_int(2, 200),
+        "summarizer": _choice("extractive", "llm"),
+        "summarizer_max_tokens": check_int(16, 32_768),
     },
     "paths": {"db": check_text},
     "tiers": None,  # validated by _tiers
@@ -281,6 +317,8 @@ def _build(data: dict[str, Any], source: str) -> Config:
         max_tokens=data.get("max_tokens", 1024),
         budgets=budgets,
         local=LocalSettings(**local),
+        thresholds=_thresholds(data.get("thresholds", {})),
+        compression=_compression(data.get("compression", {})),
         db_path=Path(db).expanduser() if db else None,
         theme=data.get("theme", "tokenopt-dark"),
     )
@@ -288,6 +326,29 @@ def _build(data: dict[str, Any], source: str) -> Config:
         config = replace(config, prices={**config.prices, **_prices(data["prices"])})
     validate_chain(config)
     return config
+
+
+def _thresholds(values: Mapping[str, int]) -> BudgetThresholds:
+    """Each threshold must come after the one before: warn < compress <= halt."""
+    thresholds = BudgetThresholds(**values)
+    if thresholds.warn_percent >= thresholds.compress_percent:
+        raise ConfigError(f"key 'thresholds.warn_percent': {thresholds.warn_percent} must be "
+                          f"below 'thresholds.compress_percent' ({thresholds.compress_percent})")
+    if thresholds.compress_percent > thresholds.halt_percent:
+        raise ConfigError(f"key 'thresholds.compress_percent': {thresholds.compress_percent} "
+                          f"must not exceed 'thresholds.halt_percent' "
+                          f"({thresholds.halt_percent})")
+    return thresholds
+
+
+def _compression(values: Mapping[str, Any]) -> CompressionSettings:
+    settings = CompressionSettings(**values)
+    if settings.keep_last >= 2 * settings.compress_over_turns:
+        raise ConfigError(f"key 'compression.keep_last': {settings.keep_last} messages would "
+                          f"keep every turn of 'compression.compress_over_turns' "
+                          f"({settings.compress_over_turns}); use fewer than "
+                          f"{2 * settings.compress_over_turns}")
+    return settings
 
 
 def validate_chain(config: Config) -> None:

@@ -21,6 +21,7 @@ from tokenopt_tui.core.providers.base import ChatMessage
 from tokenopt_tui.core.tokens import count_tokens
 
 SUMMARY_HEADER = "[Compacted summary of {n} earlier messages; the originals are kept in the store]"
+_HEADER_RE = re.compile(r"^\[Compacted summary of (\d+) earlier messages")
 MAX_KEPT_FENCE_LINES = 20  # user code blocks shorter than this stay whole
 MAX_KEPT_ASSISTANT_FENCE_LINES = 6
 
@@ -267,6 +268,36 @@ class _Summary:
         return body
 
 
+def _absorb_summary(text: str, summary: _Summary, identifiers: dict[str, None]) -> int | None:
+    """Fold an earlier summary back into its sections, so compacting again costs only the
+    new messages. Returns how many messages it stood for (None: not a summary)."""
+    lines = text.splitlines()
+    m = _HEADER_RE.match(lines[0]) if lines else None
+    if m is None:
+        return None
+    titles = {"Instructions:": summary.instructions,
+              "User requests (verbatim):": summary.requests,
+              "Decisions:": summary.decisions,
+              "Action items and pending tasks:": summary.actions,
+              "Context:": summary.context}
+    section = summary.context
+    items: list[tuple[list[str], list[str]]] = []
+    for line in lines[1:]:
+        if line in titles:
+            section = titles[line]
+        elif line.startswith("Identifiers: "):
+            identifiers.update(dict.fromkeys(line[len("Identifiers: "):].split(", ")))
+        elif line.startswith("- ") or not items:
+            items.append((section, [line[2:] if line.startswith("- ") else line]))
+        else:  # a multi-line item (a kept code block)
+            items[-1][1].append(line)
+    for target, parts in items:
+        item = "\n".join(parts)
+        identifiers.update(dict.fromkeys(extract_identifiers(item)))
+        summary.add(target, item)
+    return int(m.group(1))
+
+
 def _summarise_message(
     index: int,
     msg: ChatMessage,
@@ -355,14 +386,23 @@ def compress(
     compressed: list[str] = []
     dropped: list[str] = []
     identifiers: dict[str, None] = {}
+    represented = 0
     for i, msg in enumerate(older):
-        _summarise_message(i, msg, summary, compressed, dropped, identifiers)
+        absorbed = None
+        if msg.role == "system":
+            absorbed = _absorb_summary(msg.content, summary, identifiers)
+        if absorbed is None:
+            represented += 1
+            _summarise_message(i, msg, summary, compressed, dropped, identifiers)
+        else:
+            represented += absorbed
+            compressed.append(f"#{i} earlier summary of {absorbed} message(s) merged")
     idents = list(identifiers)
-    text = summary.render(len(older), idents)
+    text = summary.render(represented, idents)
     if target_tokens is not None:
         recent_tokens = sum(counts[split:])
         if count_tokens(text) + recent_tokens > target_tokens:
-            text = summary.render(len(older), idents, with_context=False)
+            text = summary.render(represented, idents, with_context=False)
             compressed.append("context notes left out to meet the target")
     if summary.duplicates:
         dropped.append(f"{summary.duplicates} duplicate line(s)")

@@ -91,16 +91,58 @@ class ErrorOccurred(Event):
 
 @dataclass(frozen=True)
 class BudgetWarned(Event):
+    """The session crossed a threshold: `level` "warn" (suggest /compact) or "compress"
+    (compression runs before the next call)."""
+
     used: int
     limit: int
+    percent: int = 0
+    level: str = "warn"
 
 
 @dataclass(frozen=True)
 class ContextCompacted(Event):
+    """The context sent to models was compacted; the originals stay in the store.
+
+    `upto` messages of the session's history are replaced by `summary` in what is
+    sent; `method` says who wrote it and `cost_tokens`/`cost_usd` what it cost.
+    """
+
     trigger: str
     tokens_before: int
     tokens_after: int
     kept: tuple[str, ...] = field(default_factory=tuple)
+    compressed: tuple[str, ...] = field(default_factory=tuple)
+    dropped: tuple[str, ...] = field(default_factory=tuple)
+    method: str = "extractive"
+    cost_tokens: int = 0
+    cost_usd: float = 0.0
+    upto: int = 0
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class ContentReferenced(Event):
+    """A message too long to send whole: the model sees `view_tokens` of excerpt and
+    identifiers; the full text stays in the store as message `message_id`."""
+
+    message_id: int
+    role: str
+    tokens: int
+    view_tokens: int
+
+
+@dataclass(frozen=True)
+class SessionHalted(Event):
+    """The budget is used up: no further model call in this session.
+
+    `summary` seeds a new session; `pending` is the request that was refused (not
+    stored in this session, handed back to the user)."""
+
+    used: int
+    limit: int
+    summary: str
+    pending: str = ""
 
 
 @dataclass(frozen=True)

@@ -301,10 +301,12 @@ class Router:
         return states
 
     async def route(self, messages: Sequence[ChatMessage], *, start_tier: int, max_tokens: int,
-                    pinned: bool = False) -> AsyncIterator[RouterItem]:
-        """Yield attempts, text, the winning Usage and finally one RouteFinished."""
+                    pinned: bool = False, free_only: bool = False) -> AsyncIterator[RouterItem]:
+        """Yield attempts, text, the winning Usage and finally one RouteFinished.
+
+        `free_only` leaves the paid tiers out (housekeeping calls such as summaries)."""
         await self.load_cooldowns()
-        chain = self._chain(start_tier, pinned)
+        chain = [t for t in self._chain(start_tier, pinned) if not (free_only and t.paid)]
         if not chain:
             yield RouteFinished(False, 0, f"no tier {start_tier} is configured")
             return

@@ -13,13 +13,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from tokenopt_tui.core.budget import LEVELS, Budget
 from tokenopt_tui.core.classify import classify
+from tokenopt_tui.core.compression import compress, extract_identifiers
+from tokenopt_tui.core.context import Context, Entry, make_entry
 from tokenopt_tui.core.events import (
+    BudgetWarned,
+    ContentReferenced,
+    ContextCompacted,
     ErrorOccurred,
     Event,
     ModelPreparing,
     PaidEscalated,
     ReplyCompleted,
+    SessionHalted,
     SessionStarted,
     TierChosen,
     TierFailed,
@@ -29,10 +36,15 @@ from tokenopt_tui.core.events import (
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
 from tokenopt_tui.core.router import AttemptFailed, AttemptStarted, PaidEscalation, RouteFinished
+from tokenopt_tui.core.summarizer import judge, summary_request
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.services import Services
 
 FLUSH_INTERVAL_S = 0.5
+#: Texts longer than this are counted (and excerpted) in a worker thread, off the loop.
+THREAD_CHARS = 100_000
+#: A budget-forced compaction keeps only the last exchange verbatim.
+FORCED_KEEP_LAST = 2
 
 
 def utc_now() -> str:
@@ -40,62 +52,135 @@ def utc_now() -> str:
 
 
 class ChatSession:
+    """One conversation: its context view, its budget and its requests."""
+
     def __init__(self, services: Services, session_id: int, session_type: str,
-                 history: list[ChatMessage] | None = None, tier: int | None = None) -> None:
+                 context: Context | None = None, tier: int | None = None) -> None:
         self.services = services
         self.session_id = session_id
         self.session_type = session_type
-        self.history: list[ChatMessage] = history or []
+        self.context = context or Context()
         self.tier = tier
         self.tokens_used = 0
+        self.halted = False
+        self.halt_summary = ""
         self.flush_interval = FLUSH_INTERVAL_S
+        self._announced = "ok"  # the highest budget level already reported
 
     @classmethod
     async def start(cls, services: Services, session_type: str = "direct_chat",
-                    title: str | None = None, tier: int | None = None) -> ChatSession:
+                    title: str | None = None, tier: int | None = None,
+                    seed: str | None = None) -> ChatSession:
+        """A new session; `seed` (a summary) becomes its first, system, message."""
         session_id = await services.store.create_session(session_type, title)
         session = cls(services, session_id, session_type, tier=tier)
         await session._persist(SessionStarted(session_id, session_type))
+        if seed:
+            seed_id = await services.store.add_message(session_id, "system", seed)
+            session.context.add(await session._entry("system", seed, seed_id))
         return session
 
     @classmethod
     async def resume(cls, services: Services, session_id: int,
                      tier: int | None = None) -> ChatSession:
-        row = await services.store.get_session(session_id)
+        """Reopen a stored session: its context (with its last compaction) and budget."""
+        store = services.store
+        row = await store.get_session(session_id)
         if row is None:
             raise LookupError(f"no session {session_id} in {services.db_path}")
-        messages = await services.store.session_messages(session_id)
-        history = [ChatMessage(m.role, m.content) for m in messages if m.content]
-        session = cls(services, session_id, row.type, history, tier=tier)
+        session = cls(services, session_id, row.type, tier=tier)
+        for m in await store.session_messages(session_id):
+            if m.content:
+                session.context.add(await session._entry(m.role, m.content, m.id))
+        compacted = await store.last_event(session_id, "ContextCompacted")
+        if compacted is not None and compacted.payload.get("summary"):
+            session.context.apply_summary(str(compacted.payload["summary"]),
+                                          int(compacted.payload.get("upto", 0)))
         session.tokens_used = row.tokens_used
+        session._announced = session.budget_state.level(row.tokens_used)
+        if row.status == "halted":
+            session.halted = True
+            halted = await store.last_event(session_id, "SessionHalted")
+            session.halt_summary = str(halted.payload.get("summary", "")) if halted else ""
         return session
+
+    @classmethod
+    async def continue_from(cls, services: Services, halted: ChatSession) -> ChatSession:
+        """A new session of the same type seeded with a halted session's summary."""
+        row = await services.store.get_session(halted.session_id)
+        title = f"Continued from #{halted.session_id}"
+        if row is not None and row.title:
+            title += f": {row.title}"
+        summary = halted.halt_summary or await halted._summary_of_everything()
+        return await cls.start(services, halted.session_type, title=title[:80],
+                               tier=halted.tier, seed=summary)
+
+    @property
+    def history(self) -> list[ChatMessage]:
+        """The session's original messages (what is sent is `context.messages()`)."""
+        return self.context.history
 
     @property
     def budget(self) -> int:
         return self.services.config.budgets[self.session_type]
 
+    @property
+    def budget_state(self) -> Budget:
+        return Budget(self.budget, self.services.config.thresholds)
+
+    def estimate_next(self, draft: str) -> int:
+        """Tokens the next request would send if `draft` were sent now (O(draft))."""
+        return self.context.estimate_next(count_tokens(draft))
+
+    def can_compact(self, keep_last: int | None = None) -> bool:
+        """Is there anything older than the last `keep_last` messages left to fold?"""
+        keep = self.services.config.compression.keep_last if keep_last is None else keep_last
+        return len(self.context.entries) - keep > self.context.upto
+
     async def _persist(self, event: Event) -> None:
         if event.persist:
             await self.services.store.add_event(self.session_id, event.kind, event.to_dict())
 
+    async def _entry(self, role: str, content: str, message_id: int | None) -> Entry:
+        limit = self.services.config.compression.reference_over_tokens
+        if len(content) > THREAD_CHARS:  # a 5 MB paste takes seconds to count and scan
+            return await asyncio.to_thread(make_entry, role, content, message_id, limit)
+        return make_entry(role, content, message_id, limit)
+
     async def send(self, text: str) -> AsyncIterator[Event]:
         """Ask for a reply to `text`; yields events until the reply ends or fails.
 
-        The classifier picks the starting tier (unless the session is pinned), the
-        router walks the chain; each attempt's text is stored as it streams, and an
-        attempt that fails midway stays in the history as an interrupted message.
+        Budget first: a halted session makes no call. Then the context is compacted if a
+        trigger fired (budget at the compress level, too many tokens or turns). The
+        classifier picks the starting tier (unless the session is pinned), the router
+        walks the chain; each attempt's text is stored as it streams, and an attempt
+        that fails midway stays in the history as an interrupted message.
         """
+        if self.halted or self.budget_state.level(self.tokens_used) == "halt":
+            yield await self._halt(pending=text)
+            return
         store = self.services.store
         config = self.services.config
-        await store.add_message(self.session_id, "user", text)
-        if len(self.history) == 0:
+        message_id = await store.add_message(self.session_id, "user", text)
+        if not any(e.message.role == "user" for e in self.context.entries):
             await store.set_session_title(self.session_id, _title(text))
-        self.history.append(ChatMessage("user", text))
+        entry = await self._entry("user", text, message_id)
+        self.context.add(entry)
+        if entry.referenced:
+            yield await self._emit(ContentReferenced(message_id, "user", entry.tokens,
+                                                     entry.view_tokens))
+        trigger = self._trigger()
+        if trigger is not None:
+            async for event in self.compact(*trigger):
+                yield event
+            if self.budget_state.level(self.tokens_used) == "halt":  # the summary overshot
+                yield await self._halt(pending=text)
+                return
 
         if self.tier is not None:
             start, reasons = self.tier, (f"pinned to tier {self.tier}",)
         else:
-            decision = classify(text, history_turns=len(self.history) // 2)
+            decision = classify(text, history_turns=len(self.context.entries) // 2)
             start = min(decision.tier, len(config.tiers))
             reasons = (f"{decision.task_type}, {decision.complexity} complexity",
                        *decision.reasons)
@@ -105,7 +190,7 @@ class ChatSession:
         first = True
         try:
             async for item in self.services.router.route(
-                    list(self.history), start_tier=start, max_tokens=config.max_tokens,
+                    self.context.messages(), start_tier=start, max_tokens=config.max_tokens,
                     pinned=self.tier is not None):
                 if isinstance(item, str) and attempt is not None:  # the hot path first
                     attempt.parts.append(item)
@@ -155,10 +240,162 @@ class ChatSession:
             if attempt is not None:
                 await asyncio.shield(self._finish(attempt, None, error="cancelled"))
             raise
+        for event in await self._budget_events():
+            yield event
+        if self.budget_state.level(self.tokens_used) == "halt":
+            yield await self._halt(pending="")
 
     async def _emit(self, event: Event) -> Event:
         await self._persist(event)
         return event
+
+    # -- budget ---------------------------------------------------------------------
+
+    async def _budget_events(self) -> list[Event]:
+        """BudgetWarned for each threshold newly crossed (warn, then compress)."""
+        budget = self.budget_state
+        level = budget.level(self.tokens_used)
+        events: list[Event] = []
+        if LEVELS.index(level) <= LEVELS.index(self._announced):
+            return events
+        for crossed in LEVELS[LEVELS.index(self._announced) + 1:LEVELS.index(level) + 1]:
+            if crossed in ("warn", "compress"):
+                events.append(await self._emit(BudgetWarned(
+                    self.tokens_used, budget.limit, budget.threshold_percent(crossed), crossed)))
+        self._announced = level
+        return events
+
+    async def _halt(self, pending: str) -> SessionHalted:
+        """Stop the session: no model call from now on; keep a summary to continue from."""
+        if not self.halted:
+            self.halt_summary = await self._summary_of_everything()
+            self.halted = True
+            await self.services.store.end_session(self.session_id, status="halted")
+        return await self._emit(SessionHalted(self.tokens_used, self.budget,
+                                              self.halt_summary, pending))
+
+    async def _summary_of_everything(self) -> str:
+        messages = self.context.messages()
+        if not messages:
+            return ""
+        result = await asyncio.to_thread(compress, messages, keep_last=0)
+        return result.messages[0].content
+
+    # -- compaction -----------------------------------------------------------------
+
+    def _trigger(self) -> tuple[str, int] | None:
+        """Which compaction rule fires before the next call, and what it keeps verbatim."""
+        settings = self.services.config.compression
+        budget = self.budget_state
+        if budget.level(self.tokens_used) == "compress" and self.can_compact(FORCED_KEEP_LAST):
+            return (f"budget at {budget.percent(self.tokens_used):.0f}% "
+                    f"(≥ {budget.thresholds.compress_percent}%)", FORCED_KEEP_LAST)
+        if not self.can_compact(settings.keep_last):
+            return None
+        tokens = self.context.tokens()
+        if tokens > settings.summarize_over_tokens:
+            return (f"context {tokens:,} tokens (> {settings.summarize_over_tokens:,})",
+                    settings.keep_last)
+        turns = self.context.turns()
+        if turns > settings.compress_over_turns:
+            return f"{turns} turns (> {settings.compress_over_turns})", settings.keep_last
+        return None
+
+    async def compact(self, trigger: str = "/compact",
+                      keep_last: int | None = None) -> AsyncIterator[Event]:
+        """Fold all but the last `keep_last` messages into a summary that is sent instead.
+
+        Extractive by default; with `compression.summarizer = "llm"` the cheapest free
+        tier rewrites it, and a bad rewrite is discarded. Nothing stored is changed.
+        """
+        settings = self.services.config.compression
+        keep = settings.keep_last if keep_last is None else keep_last
+        if not self.can_compact(keep):
+            return
+        context = self.context
+        before = context.tokens()
+        upto = len(context.entries) - keep
+        source = context.messages()
+        result = await asyncio.to_thread(compress, source, keep_last=keep)
+        summary = result.messages[0].content
+        method, cost_tokens, cost_usd = "extractive", 0, 0.0
+        if settings.summarizer == "llm":
+            async for item in self._llm_summary(summary):
+                if isinstance(item, Event):
+                    yield item
+                else:
+                    summary, method, cost_tokens, cost_usd = item
+        context.apply_summary(summary, upto)
+        yield await self._emit(ContextCompacted(
+            trigger, before, context.tokens(), result.kept, result.compressed, result.dropped,
+            method, cost_tokens, round(cost_usd, 6), upto, summary))
+        for event in await self._budget_events():
+            yield event
+
+    async def _llm_summary(self, extractive: str) -> AsyncIterator[
+            Event | tuple[str, str, int, float]]:
+        """Ask the cheapest free tier for a shorter summary; judge it; report its cost."""
+        settings = self.services.config.compression
+        tokens, cost = 0, 0.0
+        attempt: _Attempt | None = None
+        usage: Usage | None = None
+        text = ""
+        verdict = "no free tier answered"
+        async for item in self.services.router.route(
+                summary_request(extractive), start_tier=1,
+                max_tokens=settings.summarizer_max_tokens, free_only=True):
+            if isinstance(item, str) and attempt is not None:
+                attempt.parts.append(item)
+            elif isinstance(item, ModelPreparing):
+                yield item
+            elif isinstance(item, AttemptStarted):
+                attempt = _Attempt(item.tier, self.services.provider(item.tier,
+                                                                     item.endpoint_index))
+                usage = None
+            elif isinstance(item, Usage):
+                usage = item
+            elif isinstance(item, AttemptFailed | RouteFinished) and attempt is not None:
+                failed = isinstance(item, AttemptFailed) or not item.ok
+                if isinstance(item, AttemptFailed) and item.skipped:
+                    continue
+                spent, dollars = await self._record_call(
+                    attempt, usage, error=item.error if failed else None,
+                    prompt_estimate=count_tokens(extractive))
+                tokens, cost = tokens + spent, cost + dollars
+                if not failed:
+                    text = "".join(attempt.parts)
+                    model = attempt.provider.model
+                    judged = judge(text, extractive, extract_identifiers(extractive))
+                    if judged.ok:
+                        yield (text, f"llm ({model})", tokens, cost)
+                        return
+                    verdict = f"{model} summary {judged.reason}"
+                attempt = None
+        yield (extractive, f"extractive (LLM summary discarded: {verdict})", tokens, cost)
+
+    async def _record_call(self, attempt: _Attempt, usage: Usage | None, error: str | None,
+                           prompt_estimate: int) -> tuple[int, float]:
+        """Store one model call (estimated if no usage came) and add it to the budget."""
+        provider = attempt.provider
+        text = "".join(attempt.parts)
+        if usage is None:  # the stream died before usage arrived: estimate, and say so
+            usage = Usage(prompt_estimate if attempt.parts else 0, count_tokens(text),
+                          estimated=True)
+        cost = call_cost(provider.model, usage.prompt_tokens, usage.completion_tokens,
+                         usage.cost_usd, local=provider.kind == "mlx",
+                         prices=self.services.config.prices)
+        attempt.usage, attempt.cost = usage, cost
+        attempt.latency_ms = (time.perf_counter() - attempt.started) * 1000
+        await self.services.store.record_model_call(
+            self.session_id, message_id=attempt.reply_id, tier=attempt.tier,
+            provider=provider.kind, endpoint=provider.endpoint, model=provider.model,
+            started_at=attempt.started_at, latency_ms=attempt.latency_ms,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens,
+            cost_usd=cost, estimated=usage.estimated, error=error)
+        spent = usage.prompt_tokens + usage.completion_tokens
+        self.tokens_used += spent
+        return spent, cost
 
     async def _finish(self, attempt: _Attempt, usage: Usage | None,
                       error: str | None) -> list[Event]:
@@ -167,35 +404,24 @@ class ChatSession:
         provider = attempt.provider
         text = "".join(attempt.parts)
         interrupted = error is not None
-        if usage is None:  # the stream died before usage arrived: estimate, and say so
-            prompt = sum(count_tokens(m.content) for m in self.history)
-            usage = Usage(prompt if attempt.parts else 0, count_tokens(text), estimated=True)
-        cost = call_cost(provider.model, usage.prompt_tokens, usage.completion_tokens,
-                         usage.cost_usd, local=provider.kind == "mlx",
-                         prices=self.services.config.prices)
-        latency_ms = (time.perf_counter() - attempt.started) * 1000
         if attempt.reply_id is None and error is None:  # a complete, empty reply is a reply
             attempt.reply_id = await store.add_message(
                 self.session_id, "assistant", "", tier=attempt.tier, model=provider.model)
+        await self._record_call(attempt, usage, error, prompt_estimate=self.context.tokens())
+        used, cost = attempt.usage, attempt.cost
+        assert used is not None
         if attempt.reply_id is not None:
             await store.finish_message(
                 attempt.reply_id, text, tier=attempt.tier, model=provider.model,
-                prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                cost_usd=cost, estimated=usage.estimated, interrupted=interrupted)
-        await store.record_model_call(
-            self.session_id, message_id=attempt.reply_id, tier=attempt.tier,
-            provider=provider.kind, endpoint=provider.endpoint, model=provider.model,
-            started_at=attempt.started_at, latency_ms=latency_ms,
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-            cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens,
-            cost_usd=cost, estimated=usage.estimated, error=error)
-        self.tokens_used += usage.prompt_tokens + usage.completion_tokens
+                prompt_tokens=used.prompt_tokens, completion_tokens=used.completion_tokens,
+                cost_usd=cost, estimated=used.estimated, interrupted=interrupted)
         if text:
-            self.history.append(ChatMessage("assistant", text))
+            self.context.add(await self._entry("assistant", text, attempt.reply_id))
         events: list[Event] = [
-            UsageRecorded(attempt.tier, provider.model, usage.prompt_tokens,
-                          usage.completion_tokens, cost, round(latency_ms, 1), usage.estimated,
-                          self.tokens_used, usage.cached_tokens, usage.reasoning_tokens),
+            UsageRecorded(attempt.tier, provider.model, used.prompt_tokens,
+                          used.completion_tokens, cost, round(attempt.latency_ms, 1),
+                          used.estimated, self.tokens_used, used.cached_tokens,
+                          used.reasoning_tokens),
         ]
         if attempt.reply_id is not None:
             events.append(ReplyCompleted(attempt.reply_id, text, interrupted, attempt.tier,
@@ -217,6 +443,9 @@ class _Attempt:
     started_at: str = field(default_factory=utc_now)
     flushed_at: float = 0.0
     flushed: int = 0
+    usage: Usage | None = None
+    cost: float = 0.0
+    latency_ms: float = 0.0
 
 
 def _title(text: str) -> str:

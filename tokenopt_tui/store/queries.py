@@ -276,6 +276,15 @@ class StoreQueries:
         )
         return [MessageRow.from_row(row) for row in rows]
 
+    async def get_message(self, message_id: int) -> MessageRow | None:
+        """One message by id (a text stored by reference is read back this way)."""
+        rows = await self._fetchall(
+            f"get_message({message_id})",
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages AS m WHERE m.id = ?",
+            (message_id,),
+        )
+        return MessageRow.from_row(rows[0]) if rows else None
+
     async def search_messages(self, query: str, limit: int = 50) -> list[MessageRow]:
         """Full-text search over all messages, best match first; any input is safe."""
         match = fts_query(query)
@@ -411,6 +420,23 @@ class StoreQueries:
                 raise StoreError(f"{op}: event {event_id} has a corrupt payload") from exc
             events.append(EventRow(event_id, sid, created_at, kind, decoded))
         return events
+
+    async def last_event(self, session_id: int, kind: str) -> EventRow | None:
+        """The session's most recent event of one kind (e.g. its last compaction)."""
+        op = f"last_event({session_id}, {kind!r})"
+        rows = await self._fetchall(
+            op,
+            "SELECT id, session_id, created_at, kind, payload FROM events "
+            "WHERE session_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+            (session_id, kind),
+        )
+        if not rows:
+            return None
+        event_id, sid, created_at, found, payload = rows[0]
+        try:
+            return EventRow(event_id, sid, created_at, found, json.loads(payload))
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"{op}: event {event_id} has a corrupt payload") from exc
 
     # -- endpoint cooldowns ---------------------------------------------------------
 
