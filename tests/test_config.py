@@ -19,6 +19,11 @@ def test_defaults_mirror_the_plan(config) -> None:
     assert config.tiers[3].paid and config.tiers[3].endpoints[0].model == "moonshotai/kimi-k2"
     assert not config.paid_enabled
     assert dict(config.budgets) == {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
+    t, c = config.thresholds, config.compression
+    assert (t.warn_percent, t.compress_percent, t.halt_percent) == (80, 90, 100)
+    assert (c.summarize_over_tokens, c.compress_over_turns, c.reference_over_tokens) == (
+        50_000, 20, 5_000)
+    assert c.summarizer == "extractive"
 
 
 def test_file_and_environment_overrides(xdg_env, paths: Paths) -> None:
@@ -38,6 +43,19 @@ def test_file_and_environment_overrides(xdg_env, paths: Paths) -> None:
         ("[local]\nmax_tokns = 5\n", "unknown key 'local.max_tokns'"),
         ("[local]\nmax_tokens = 'many'\n", "key 'local.max_tokens': expected an integer"),
         ("[budgets]\ndirect_chat = -1\n", "key 'budgets.direct_chat'"),
+        ("[budgets]\ncron_job = 99\n", "key 'budgets.cron_job': 99 is out of range"),
+        ("[thresholds]\nwarn_percent = 0\n", "key 'thresholds.warn_percent': 0 is out of range"),
+        ("[thresholds]\ncompress_percent = 101\n", "key 'thresholds.compress_percent'"),
+        ("[thresholds]\nwarn_percent = 95\n",
+         "key 'thresholds.warn_percent': 95 must be below 'thresholds.compress_percent'"),
+        ("[thresholds]\nhalt_percent = 85\n",
+         "key 'thresholds.compress_percent': 90 must not exceed 'thresholds.halt_percent'"),
+        ("[compression]\nsummarize_over_tokens = 10\n",
+         "key 'compression.summarize_over_tokens': 10 is out of range"),
+        ("[compression]\ncompress_over_turns = 3\n", "key 'compression.keep_last'"),
+        ("[compression]\nreference_over_tokens = 'big'\n",
+         "key 'compression.reference_over_tokens': expected an integer"),
+        ("[compression]\nsummarizer = 'gpt'\n", "key 'compression.summarizer': expected one of"),
         ("[[tiers]]\nname = 'x'\nendpoints = [{kind = 'openai', model = 'm'}]\n",
          "key 'tiers[0].endpoints[0].base_url' is required"),
     ],

@@ -1,7 +1,8 @@
 """Command line: `tokenopt` (chat), `ask`, `doctor`, `model prepare`.
 
 Heavy modules (textual, mlx, openai) are imported inside the commands that need them.
-Exit codes: 0 ok, 1 the model call failed, 2 bad config/usage/database, 130 interrupted.
+Exit codes: 0 ok, 1 the model call failed, 2 bad config/usage/database, 3 the session's
+token budget is used up (halted), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -25,14 +26,20 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--tier", type=int, choices=range(1, 5), metavar="N",
                        help="pin the session to tier N (1 local … 4 paid)")
 
+    def resume_options(p: argparse.ArgumentParser) -> None:
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--resume", type=int, metavar="ID", help="continue session ID")
+        group.add_argument("--continue", dest="continue_last", action="store_true",
+                           help="continue the most recent session")
+
     chat = sub.add_parser("chat", help="open the chat (the default command)")
     session_options(chat)
-    group = chat.add_mutually_exclusive_group()
-    group.add_argument("--resume", type=int, metavar="ID", help="continue session ID")
-    group.add_argument("--continue", dest="continue_last", action="store_true",
-                       help="continue the most recent session")
+    resume_options(chat)
     ask = sub.add_parser("ask", help="one request, answered on stdout")
     session_options(ask)
+    resume_options(ask)
+    ask.add_argument("--seed-from", type=int, metavar="ID",
+                     help="start a new session seeded with session ID's summary")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead")
     ask.add_argument("prompt", help="the request ('-' reads standard input)")
     sub.add_parser("doctor", help="paths, OpenBLAS, and each tier's availability")
@@ -140,16 +147,19 @@ async def _prepare(config: Config, paths: Paths) -> int:
 
 async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespace) -> int:
     from tokenopt_tui.core.events import (
+        BudgetWarned,
+        ContentReferenced,
+        ContextCompacted,
         ErrorOccurred,
         ModelPreparing,
         PaidEscalated,
         ReplyCompleted,
+        SessionHalted,
         TierChosen,
         TierFailed,
         TokenReceived,
         UsageRecorded,
     )
-    from tokenopt_tui.core.session import ChatSession
     from tokenopt_tui.core.text import terminal_safe
     from tokenopt_tui.services import make_services
     from tokenopt_tui.store import StoreError
@@ -164,9 +174,19 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
     result: dict[str, Any] = {"answer": "", "session_id": None, "tier": None, "tier_name": None,
                               "model": None, "prompt_tokens": 0, "completion_tokens": 0,
                               "cost_usd": 0.0, "estimated": False, "interrupted": False,
-                              "reasons": [], "attempts": [], "error": None, "events": []}
+                              "reasons": [], "attempts": [], "error": None, "halted": False,
+                              "budget": None, "events": []}
+
+    def say(text: str) -> None:
+        if not args.json:
+            print(f"tokenopt: {text}", file=sys.stderr)
+
     try:
-        session = await ChatSession.start(services, args.session_type, tier=args.tier)
+        try:
+            session = await _ask_session(services, args)
+        except LookupError as exc:
+            print(f"tokenopt: {exc}", file=sys.stderr)
+            return 2
         result["session_id"] = session.session_id
         async for event in session.send(prompt):
             if isinstance(event, TokenReceived):
@@ -208,6 +228,25 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
                 result["error"] = event.message
                 if not args.json:
                     print(f"\ntokenopt: {event.message}", file=sys.stderr)
+            elif isinstance(event, BudgetWarned):
+                say(f"budget {event.used:,} of {event.limit:,} tokens ({event.percent}% reached)"
+                    + ("; the context is compressed before the next request"
+                       if event.level == "compress" else "; consider compacting"))
+            elif isinstance(event, ContextCompacted):
+                say(f"context compacted ({event.trigger}): {event.tokens_before:,} → "
+                    f"{event.tokens_after:,} tokens")
+            elif isinstance(event, ContentReferenced):
+                say(f"a long text ({event.tokens:,} tokens) is stored as message "
+                    f"#{event.message_id}; the model gets an excerpt")
+            elif isinstance(event, SessionHalted):
+                result["halted"] = True
+                refused = " and this request was not sent" if event.pending else ""
+                say(f"session {session.session_id} ({session.session_type}) has used its budget: "
+                    f"{event.used:,} of {event.limit:,} tokens{refused}. Continue in a new "
+                    f"session seeded with its summary: tokenopt ask --seed-from "
+                    f"{session.session_id} …")
+        result["budget"] = {"used": session.tokens_used, "limit": session.budget,
+                            "level": session.budget_state.level(session.tokens_used)}
     finally:
         await services.aclose()
     if args.json:
@@ -216,4 +255,26 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
         print(json.dumps(result, ensure_ascii=True))
     elif result["answer"]:
         print()
-    return 1 if result["error"] else 0
+    if result["error"]:
+        return 1
+    return 3 if result["halted"] and not result["answer"] else 0
+
+
+async def _ask_session(services: Any, args: argparse.Namespace) -> Any:
+    """A new session, or the one named by --resume/--continue (for cron jobs)."""
+    from tokenopt_tui.core.session import ChatSession
+
+    if args.seed_from is not None:
+        if args.resume is not None or args.continue_last:
+            raise LookupError("--seed-from starts a new session: drop --resume/--continue")
+        return await ChatSession.continue_from(
+            services, await ChatSession.resume(services, args.seed_from))
+    resume = args.resume
+    if args.continue_last:
+        latest = await services.store.list_sessions(limit=1)
+        if not latest:
+            raise LookupError("--continue: there is no session yet")
+        resume = latest[0].id
+    if resume is None:
+        return await ChatSession.start(services, args.session_type, tier=args.tier)
+    return await ChatSession.resume(services, resume, tier=args.tier)

@@ -66,6 +66,7 @@ class ChatSession:
         self.halt_summary = ""
         self.flush_interval = FLUSH_INTERVAL_S
         self._announced = "ok"  # the highest budget level already reported
+        self._titled = False
 
     @classmethod
     async def start(cls, services: Services, session_type: str = "direct_chat",
@@ -74,6 +75,7 @@ class ChatSession:
         """A new session; `seed` (a summary) becomes its first, system, message."""
         session_id = await services.store.create_session(session_type, title)
         session = cls(services, session_id, session_type, tier=tier)
+        session._titled = title is not None
         await session._persist(SessionStarted(session_id, session_type))
         if seed:
             seed_id = await services.store.add_message(session_id, "system", seed)
@@ -89,6 +91,7 @@ class ChatSession:
         if row is None:
             raise LookupError(f"no session {session_id} in {services.db_path}")
         session = cls(services, session_id, row.type, tier=tier)
+        session._titled = row.title is not None
         for m in await store.session_messages(session_id):
             if m.content:
                 session.context.add(await session._entry(m.role, m.content, m.id))
@@ -162,8 +165,9 @@ class ChatSession:
         store = self.services.store
         config = self.services.config
         message_id = await store.add_message(self.session_id, "user", text)
-        if not any(e.message.role == "user" for e in self.context.entries):
+        if not self._titled:
             await store.set_session_title(self.session_id, _title(text))
+            self._titled = True
         entry = await self._entry("user", text, message_id)
         self.context.add(entry)
         if entry.referenced:
