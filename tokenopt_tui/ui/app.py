@@ -23,6 +23,7 @@ from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.services import Services
 from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
+from tokenopt_tui.ui.screens.dialogs import HaltScreen, TextViewScreen
 from tokenopt_tui.ui.themes import bundled_theme_dir, load_themes, user_theme_dir
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class TokenoptApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("escape", "cancel_reply", "Stop reply", id="cancel-reply"),
+        Binding("ctrl+n", "new_session", "New session", id="new-session"),
     ]
 
     def __init__(self, services: Services, *, session_type: str = "direct_chat",
@@ -92,6 +94,10 @@ class TokenoptApp(App[None]):
                             self.action_cancel_reply)
         yield SystemCommand("Side bar", "Show or hide the side bar",
                             self.chat.action_toggle_sidebar)
+        yield SystemCommand("Compact", "Compress the context now (/compact)",
+                            self.compact)
+        yield SystemCommand("New session", "Start a new session (seeded with a summary "
+                            "when this one is halted)", self.action_new_session)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -129,7 +135,14 @@ class TokenoptApp(App[None]):
         else:
             session = await ChatSession.start(self.services, self.session_type, tier=self.tier)
         self.session = session
+        self.chat.budget_panel.set_thresholds(self.services.config.thresholds.warn_percent,
+                                              self.services.config.thresholds.compress_percent)
         self.chat.session_ready(session)
+        await self.refresh_spend()
+        if session.halted:
+            self.chat.add_notice("This session has used its budget; no further model call "
+                                 "will be made in it. Ctrl+N continues in a new session "
+                                 "seeded with its summary.")
         self.call_after_refresh(self.warm_up)
         self.call_after_refresh(self.preload)
 
@@ -159,11 +172,19 @@ class TokenoptApp(App[None]):
 
     def on_chat_screen_command_requested(self, message: ChatScreen.CommandRequested) -> None:
         """Slash commands: `/tier N` pins the session to tier N, `/tier auto` lets the
-        classifier choose again, `/why` explains the last request's routing."""
+        classifier choose again, `/why` explains the last request's routing, `/compact`
+        compresses the context, `/new` starts a new session, `/show ID` reads a stored
+        message whole."""
         words = message.text.split()
         tiers = len(self.services.config.tiers)
         if words[0] == "/why":
             self.chat.add_notice(self.chat.explain_route())
+        elif words[0] == "/compact" and len(words) == 1:
+            self.compact()
+        elif words[0] == "/new" and len(words) == 1:
+            self.action_new_session()
+        elif words[0] == "/show" and len(words) == 2 and words[1].lstrip("#").isdigit():
+            self.show_stored(int(words[1].lstrip("#")))
         elif words[0] == "/tier" and self.session is not None and len(words) == 2:
             if words[1] == "auto":
                 self.session.tier = None
@@ -175,8 +196,8 @@ class TokenoptApp(App[None]):
             else:
                 self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
         else:
-            self.chat.add_error(f"Unknown command {words[0]!r}: try /tier N, /tier auto "
-                                "or /why.")
+            self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
+                                "/show ID, /tier N, /tier auto or /why.")
 
     @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
     async def send(self, text: str) -> None:
@@ -184,6 +205,71 @@ class TokenoptApp(App[None]):
         if session is None:
             return
         await self.chat.play_reply(session, session.send(text))
+        await self.refresh_spend()
+
+    async def refresh_spend(self) -> None:
+        """Today's dollars against the daily cap, for the budget panel."""
+        spent = await self.services.store.spent_today_usd()
+        self.chat.budget_panel.set_spend(spent, self.services.config.daily_cap_usd)
+
+    @work(exclusive=True, group="reply", exit_on_error=False, name="compaction")
+    async def compact(self) -> None:
+        """/compact: fold older messages into a summary now (Esc cancels it)."""
+        session = self.session
+        if session is None:
+            return
+        if not session.can_compact():
+            keep = self.services.config.compression.keep_last
+            self.chat.add_notice(f"Nothing to compact yet: the last {keep} messages are "
+                                 "always sent whole.")
+            return
+        self.chat.status.begin(None, "compacting", "extractive"
+                               if self.services.config.compression.summarizer == "extractive"
+                               else "summary")
+        async for event in session.compact("/compact"):
+            self.chat.show_event(event)
+        self.chat.status.end("compacted")
+        self.chat.budget_panel.set_usage(session.tokens_used, session.budget)
+
+    @work(exclusive=True, group="session", exit_on_error=False, name="new session")
+    async def action_new_session(self) -> None:
+        """Ctrl+N: a new session; seeded with a summary when this one is halted."""
+        old = self.session
+        if old is None or (self._chat is not None and self._chat.replying):
+            return
+        if old.halted:
+            session = await ChatSession.continue_from(self.services, old)
+            rows = await self.services.store.session_messages(session.session_id)
+            seed = rows[0].content if rows and rows[0].role == "system" else None
+        else:
+            session = await ChatSession.start(self.services, old.session_type, tier=old.tier)
+            seed = None
+        self.session = session
+        await self.chat.switch_session(session, seed)
+        self.notify(f"Session #{session.session_id} started"
+                    + (f", continuing #{old.session_id}" if seed else ""), markup=False)
+
+    def on_chat_screen_halt_offered(self, message: ChatScreen.HaltOffered) -> None:
+        from tokenopt_tui.core.tokens import count_tokens
+
+        event = message.event
+
+        def answered(accept: bool | None) -> None:
+            if accept:
+                self.action_new_session()
+
+        self.push_screen(HaltScreen(event.used, event.limit, count_tokens(event.summary)),
+                         answered)
+
+    @work(group="viewer", exit_on_error=False, name="show message")
+    async def show_stored(self, message_id: int) -> None:
+        """/show ID: a stored message whole (how a text sent by reference is read)."""
+        row = await self.services.store.get_message(message_id)
+        if row is None:
+            self.chat.add_error(f"/show: there is no message #{message_id}.")
+            return
+        await self.push_screen(TextViewScreen(
+            f"Message #{message_id} ({row.role}, session #{row.session_id})", row.content))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc is only live (and lit in the footer) while a reply streams."""

@@ -15,18 +15,21 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from tokenopt_tui.core.events import (
     BudgetWarned,
+    ContentReferenced,
     ContextCompacted,
     ErrorOccurred,
     Event,
     ModelPreparing,
     PaidEscalated,
     ReplyCompleted,
+    SessionHalted,
     SkillLoaded,
     TierChosen,
     TierFailed,
@@ -41,6 +44,7 @@ from tokenopt_tui.ui.widgets.message import (
 )
 from tokenopt_tui.ui.widgets.message_list import MessageList
 from tokenopt_tui.ui.widgets.panels import BudgetPanel, CompressionPanel, SkillsPanel
+from tokenopt_tui.ui.widgets.prompt import PromptInput
 from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
 
 if TYPE_CHECKING:  # imported on first use: Markdown is not needed for the first paint
@@ -65,7 +69,7 @@ class StoredMessage(Protocol):
 
 
 class BudgetSource(Protocol):
-    """The part of ChatSession the budget panel reads."""
+    """The part of ChatSession the budget panel and the prompt's estimate read."""
 
     @property
     def session_type(self) -> str: ...
@@ -73,6 +77,9 @@ class BudgetSource(Protocol):
     def tokens_used(self) -> int: ...
     @property
     def budget(self) -> int: ...
+    @property
+    def halted(self) -> bool: ...
+    def estimate_next(self, draft: str) -> int: ...
 
 
 class ChatScreen(Screen[None]):
@@ -81,6 +88,7 @@ class ChatScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+b", "toggle_sidebar", "Side bar", id="toggle-sidebar"),
         Binding("ctrl+l", "focus_prompt", "Prompt", id="focus-prompt", show=False),
+        Binding("ctrl+r", "drop_attachment", "Drop paste", id="drop-attachment"),
     ]
 
     class SendRequested(Message):
@@ -100,12 +108,22 @@ class ChatScreen(Screen[None]):
     class Ready(Message):
         """The screen is composed: the App may start filling it."""
 
+    class HaltOffered(Message):
+        """The session halted: the App offers a new session seeded with its summary."""
+
+        def __init__(self, event: SessionHalted) -> None:
+            super().__init__()
+            self.event = event
+
     def __init__(self, session_type: str, budget: int) -> None:
         super().__init__(id="chat")
         self._session_type = session_type
         self._budget = budget
         self._replying = False
+        self._session: BudgetSource | None = None
         self.route_log: list[TierChosen | TierFailed] = []
+        self.attachment: str | None = None  # a multi-line paste waiting to be sent
+        self.attachment_tokens = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -113,7 +131,8 @@ class ChatScreen(Screen[None]):
                 yield MessageList(id="messages")
                 yield PrepBar(id="prep")
                 yield StatusLine(id="status")
-                yield Input(placeholder="Starting…", id="prompt", disabled=True)
+                yield Static("", id="attachment")
+                yield PromptInput(placeholder="Starting…", id="prompt", disabled=True)
             with VerticalScroll(id="sidebar"):
                 yield BudgetPanel(self._budget, self._session_type, id="budget")
                 yield CompressionPanel(id="compression")
@@ -167,8 +186,27 @@ class ChatScreen(Screen[None]):
 
     def session_ready(self, session: BudgetSource) -> None:
         """The store is open and a session exists: show its budget, accept input."""
-        self.budget_panel.set_usage(session.tokens_used, session.budget, session.session_type)
+        self._session = session
+        panel = self.budget_panel
+        panel.set_usage(session.tokens_used, session.budget, session.session_type)
+        panel.set_halted(session.halted)
         self.set_input_enabled(True)
+        self._update_estimate()
+
+    async def switch_session(self, session: BudgetSource, seed: str | None = None) -> None:
+        """Show a fresh session: empty list (and its seed summary), panels reset."""
+        await self.messages.remove_children()
+        self.compression_panel.clear()
+        self.route_log = []
+        if seed:
+            self.add_notice("New session seeded with the summary of the previous one:\n\n"
+                            + seed)
+        self.session_ready(session)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "drop_attachment":
+            return True if self.attachment is not None else None
+        return True
 
     def set_input_enabled(self, enabled: bool, placeholder: str | None = None) -> None:
         prompt = self.prompt
@@ -220,19 +258,76 @@ class ChatScreen(Screen[None]):
 
     # -- input --------------------------------------------------------------------
 
+    @on(Input.Changed, "#prompt")
+    def _changed(self, _event: Input.Changed) -> None:
+        self._update_estimate()
+
+    def _update_estimate(self) -> None:
+        """The next request's size, per keystroke: only the draft is counted."""
+        session = self._session
+        if session is None:
+            return
+        draft = self.prompt.value
+        if draft.startswith("/"):
+            self.budget_panel.set_estimate(None)
+            self.prompt.border_subtitle = ""
+            return
+        tokens = session.estimate_next(draft) + self.attachment_tokens
+        self.budget_panel.set_estimate(tokens)
+        self.prompt.border_subtitle = f"next ≈ {tokens:,} tokens"
+
+    @on(PromptInput.Attached)
+    async def _attached(self, event: PromptInput.Attached) -> None:
+        """A multi-line paste: keep it aside, count it off the event loop, show it."""
+        import asyncio
+
+        from tokenopt_tui.core.tokens import count_tokens
+
+        text = event.text if self.attachment is None else self.attachment + "\n" + event.text
+        self.attachment = text
+        self.attachment_tokens = 0
+        self._show_attachment(counting=True)
+        tokens = await asyncio.to_thread(count_tokens, text)
+        if self.attachment is text:  # not replaced or dropped meanwhile
+            self.attachment_tokens = tokens
+            self._show_attachment(counting=False)
+            self._update_estimate()
+
+    def _show_attachment(self, counting: bool) -> None:
+        bar = self.query_one("#attachment", Static)
+        text = self.attachment
+        bar.set_class(text is not None, "-shown")
+        self.refresh_bindings()
+        if text is None:
+            return
+        size = "counting tokens…" if counting else f"{self.attachment_tokens:,} tokens"
+        bar.update(Content(f"Pasted text: {text.count(chr(10)) + 1:,} lines, {len(text):,} "
+                           f"characters, {size}. It is sent with your next message "
+                           "(Ctrl+R removes it)."))
+
+    def action_drop_attachment(self) -> None:
+        self.attachment, self.attachment_tokens = None, 0
+        self._show_attachment(counting=False)
+        self._update_estimate()
+
     @on(Input.Submitted, "#prompt")
     def _submitted(self, event: Input.Submitted) -> None:
         text = event.value
-        if not text.strip():
+        if not text.strip() and self.attachment is None:
             return
         if self.replying:
             self.notify("A reply is still streaming: press Esc to stop it first.",
                         severity="warning", markup=False)
             return
-        self.prompt.clear()
         if text.startswith("/"):
+            self.prompt.clear()
             self.post_message(self.CommandRequested(text.strip()))
             return
+        if self.attachment is not None:
+            text = f"{text}\n\n{self.attachment}" if text.strip() else self.attachment
+            self.attachment, self.attachment_tokens = None, 0
+            self._show_attachment(counting=False)
+        self.prompt.clear()
         self.messages.add(UserMessage(text))
         self.messages.anchor()  # the user just acted: follow the conversation again
         self.post_message(self.SendRequested(text))
@@ -279,6 +374,7 @@ class ChatScreen(Screen[None]):
                         if reply is not None:
                             reply.set_tokens(event.completion_tokens)
                         self.budget_panel.set_usage(event.session_tokens, session.budget)
+                        self._update_estimate()
                     elif isinstance(event, TierFailed):
                         if not event.skipped and reply is not None and not reply.source:
                             await reply.remove()  # nothing arrived from that attempt
@@ -305,6 +401,7 @@ class ChatScreen(Screen[None]):
                 status.end("done" if completed else "failed" if failed else "interrupted")
             if not completed:  # no UsageRecorded came: the core's running total is right
                 self.budget_panel.set_usage(session.tokens_used, session.budget)
+            self._update_estimate()
 
     def show_event(self, event: Event) -> None:
         """Events that are not part of the streamed text."""
@@ -320,10 +417,36 @@ class ChatScreen(Screen[None]):
             self.add_notice(text)
             self.notify(text, title="Paid model", severity="warning", markup=False)
         elif isinstance(event, BudgetWarned):
-            self.notify(f"Budget: {event.used:,} of {event.limit:,} tokens used",
-                        severity="warning", markup=False)
+            if event.level == "compress":
+                advice = "the context will be compressed before the next request"
+            else:
+                advice = "type /compact to compress the context now"
+            text = (f"Budget {event.percent}% reached: {event.used:,} of {event.limit:,} "
+                    f"tokens used; {advice}.")
+            self.add_notice(text)
+            self.notify(text, title="Budget", severity="warning", timeout=8, markup=False)
         elif isinstance(event, ContextCompacted):
             self.compression_panel.add_event(event)
+            self.add_notice(f"Context compacted ({event.trigger}): {event.tokens_before:,} → "
+                            f"{event.tokens_after:,} tokens. The originals are kept; the "
+                            "Compression panel lists what was kept, compressed and dropped.")
+            self._update_estimate()
+        elif isinstance(event, ContentReferenced):
+            self.add_notice(f"Long {event.role} text ({event.tokens:,} tokens) stored as "
+                            f"message #{event.message_id}; the model gets a "
+                            f"{event.view_tokens:,}-token excerpt. /show {event.message_id} "
+                            "reads it whole.")
+        elif isinstance(event, SessionHalted):
+            self.budget_panel.set_usage(event.used, event.limit)
+            self.budget_panel.set_halted(True)
+            refused = " Your message was not sent; it is back in the prompt." if (
+                event.pending) else ""
+            self.add_notice(f"Budget used up: {event.used:,} of {event.limit:,} tokens. No "
+                            f"further model call will be made in this session.{refused} "
+                            "Ctrl+N continues in a new session seeded with a summary.")
+            if event.pending and not self.prompt.value:
+                self.prompt.value = event.pending
+            self.post_message(self.HaltOffered(event))
         elif isinstance(event, SkillLoaded):
             self.skills_panel.add_event(event)
 

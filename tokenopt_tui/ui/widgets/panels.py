@@ -10,7 +10,7 @@ import math
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Label, ProgressBar, Static
+from textual.widgets import Collapsible, Label, ProgressBar, Static
 
 from tokenopt_tui.core.events import ContextCompacted, SkillLoaded
 from tokenopt_tui.core.text import terminal_safe
@@ -18,13 +18,17 @@ from tokenopt_tui.core.text import terminal_safe
 BANDS = ("-green", "-yellow", "-red")
 
 
-def budget_band(percent: float) -> str:
-    """Colour band of a budget use: <80 % green, 80–90 % yellow, ≥90 % red."""
-    if percent >= 90:
+def budget_band(percent: float, warn: float = 80, compress: float = 90) -> str:
+    """Colour band of a budget use: below warn green, warn..compress yellow, above red."""
+    if percent >= compress:
         return "-red"
-    if percent >= 80:
+    if percent >= warn:
         return "-yellow"
     return "-green"
+
+
+def money(usd: float) -> str:
+    return f"${usd:.4f}" if 0 < usd < 0.01 else f"${usd:.2f}"
 
 
 class Panel(Vertical):
@@ -40,7 +44,8 @@ class Panel(Vertical):
 
 
 class BudgetPanel(Panel):
-    """Session tokens used against the session type's budget, with a colour band."""
+    """Session tokens against the budget (colour band), the next request's estimate,
+    and today's spend against the paid tier's daily cap."""
 
     TITLE = "Budget"
 
@@ -49,12 +54,19 @@ class BudgetPanel(Panel):
         self.used = 0
         self.budget = budget
         self.session_type = session_type
+        self.estimate: int | None = None
+        self.spent_today = 0.0
+        self.daily_cap = 0.0
+        self.halted = False
+        self.warn_percent, self.compress_percent = 80, 90
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
         yield Static("", classes="budget-figures")
         yield ProgressBar(total=max(self.budget, 1), show_eta=False, show_percentage=False,
                           classes="budget-bar")
+        yield Static("", classes="budget-estimate")
+        yield Static("", classes="budget-spend")
         yield Static("", classes="budget-type")
 
     def on_mount(self) -> None:
@@ -66,12 +78,28 @@ class BudgetPanel(Panel):
 
     @property
     def band(self) -> str:
-        return budget_band(self.percent)
+        return budget_band(self.percent, self.warn_percent, self.compress_percent)
 
     @property
     def figures(self) -> str:
         # Rounded down, so the figure never shows a band the colour does not (89.6 → 89).
         return f"{self.used:,} / {self.budget:,} tokens ({math.floor(self.percent)}%)"
+
+    @property
+    def estimate_text(self) -> str:
+        if self.halted:
+            return "halted: Ctrl+N continues in a new session"
+        if self.estimate is None:
+            return "next request: type to estimate"
+        after = 100.0 * (self.used + self.estimate) / self.budget if self.budget else 0.0
+        return f"next request ≈ {self.estimate:,} tokens (→ {math.floor(after)}%)"
+
+    @property
+    def spend_text(self) -> str:
+        return f"today {money(self.spent_today)} of {money(self.daily_cap)} cap"
+
+    def set_thresholds(self, warn: int, compress: int) -> None:
+        self.warn_percent, self.compress_percent = warn, compress
 
     def set_usage(self, used: int, budget: int, session_type: str | None = None) -> None:
         self.used, self.budget = used, budget
@@ -85,6 +113,28 @@ class BudgetPanel(Panel):
         band = self.band
         for name in BANDS:
             self.set_class(name == band, name)
+        self._refresh_estimate()
+
+    def set_estimate(self, tokens: int | None) -> None:
+        """The next request's size while the user types (called per keystroke: cheap)."""
+        if tokens == self.estimate:
+            return
+        self.estimate = tokens
+        self._refresh_estimate()
+
+    def set_halted(self, halted: bool) -> None:
+        self.halted = halted
+        self.set_class(halted, "-halted")
+        self._refresh_estimate()
+
+    def set_spend(self, spent_today: float, daily_cap: float) -> None:
+        self.spent_today, self.daily_cap = spent_today, daily_cap
+        if self.is_mounted:
+            self.query_one(".budget-spend", Static).update(Content(self.spend_text))
+
+    def _refresh_estimate(self) -> None:
+        if self.is_mounted:
+            self.query_one(".budget-estimate", Static).update(Content(self.estimate_text))
 
 
 class EventListPanel(Panel):
@@ -107,15 +157,46 @@ class EventListPanel(Panel):
 
 
 class CompressionPanel(EventListPanel):
-    """Every context compaction of this session (nothing is deleted: see the store)."""
+    """Every context compaction of this session, newest last; each one expands to show
+    what was kept, compressed and dropped (nothing is deleted: see the store)."""
 
     TITLE = "Compression"
     EMPTY = "none yet"
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.events: list[ContextCompacted] = []
+
+    @staticmethod
+    def headline(event: ContextCompacted) -> str:
+        cost = (f"{event.cost_tokens:,} tokens, {money(event.cost_usd)}" if event.cost_tokens
+                else "free")
+        return (f"{terminal_safe(event.trigger)}: {event.tokens_before:,} → "
+                f"{event.tokens_after:,} tokens · cost {cost}")
+
+    @staticmethod
+    def details(event: ContextCompacted) -> str:
+        lines = [f"method: {event.method}"]
+        for title, items in (("kept", event.kept), ("compressed", event.compressed),
+                             ("dropped", event.dropped)):
+            lines.append(f"{title}: " + ("none" if not items else ""))
+            lines.extend(f"  · {item}" for item in items)
+        return terminal_safe("\n".join(lines))
+
     def add_event(self, event: ContextCompacted) -> None:
-        kept = f", kept {len(event.kept)}" if event.kept else ""
-        self.add_line(f"{terminal_safe(event.trigger)}: {event.tokens_before:,} → "
-                      f"{event.tokens_after:,} tokens{kept}")
+        self.events.append(event)
+        self.lines.append(self.headline(event))
+        self.query_one(".panel-empty", Static).display = False
+        details = Static(Content(self.details(event)), classes="compaction-details")
+        # A Content title: a str would be parsed as markup.
+        self.mount(Collapsible(details, title=Content(self.headline(event)),  # type: ignore[arg-type]
+                               collapsed=True, classes="compaction"))
+
+    def clear(self) -> None:
+        self.events.clear()
+        self.lines.clear()
+        self.query(".compaction").remove()
+        self.query_one(".panel-empty", Static).display = True
 
 
 class SkillsPanel(EventListPanel):
