@@ -9,8 +9,9 @@ dir (no model is called: nothing measured here needs one). Three measurements:
              conversations, in order, no filler) is resumed (resume time reported: it
              counts every message once), then a 300-character prompt is typed one
              character at a time, estimating each prefix; then the same with a
-             5,000-character paste already in the prompt and the 300 characters typed
-             after it (a paste being edited). Targets: < 2 ms per keystroke.
+             1,000-character paste already in the prompt and 300 characters typed after
+             it (the longest draft the prompt holds: a longer or multi-line paste becomes
+             an attachment, counted once). Targets: < 2 ms per keystroke.
   compact    `session.compact("/compact")` end to end (extractive compression in a
              worker thread, the summary applied, the ContextCompacted event stored) on a
              ~50k-token history; a fresh session (inserted and resumed untimed) every
@@ -47,10 +48,11 @@ from tokenopt_tui.core.session import ChatSession  # noqa: E402
 from tokenopt_tui.core.tokens import count_tokens  # noqa: E402
 from tokenopt_tui.paths import Paths  # noqa: E402
 from tokenopt_tui.services import Services, make_services  # noqa: E402
+from tokenopt_tui.ui.widgets.prompt import ATTACH_CHARS  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "conversations"
 PROMPT_CHARS = 300
-PASTE_DRAFT_CHARS = 5_000
+PASTE_DRAFT_CHARS = ATTACH_CHARS
 
 
 def pct(values: list[float], q: float) -> float:

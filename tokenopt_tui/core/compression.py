@@ -370,10 +370,17 @@ def _summarise_message(
 
 
 def compress(
-    messages: Sequence[ChatMessage], *, keep_last: int = 6, target_tokens: int | None = None
+    messages: Sequence[ChatMessage],
+    *,
+    keep_last: int = 6,
+    target_tokens: int | None = None,
+    counts: Sequence[int] | None = None,
 ) -> CompressionResult:
-    """Summarise all but the last `keep_last` messages; see the module docstring."""
-    counts = [count_tokens(m.content) for m in messages]
+    """Summarise all but the last `keep_last` messages; see the module docstring.
+
+    `counts` are the messages' token counts when the caller has them cached."""
+    if counts is None or len(counts) != len(messages):
+        counts = [count_tokens(m.content) for m in messages]
     before = sum(counts)
     keep_last = max(0, keep_last)
     split = max(0, len(messages) - keep_last)

@@ -97,6 +97,11 @@ class Context:
         """The originals, oldest first (never modified)."""
         return [e.message for e in self.entries]
 
+    def counts(self) -> list[int]:
+        """Cached token counts of `messages()`, in the same order."""
+        head = [self.summary_tokens] if self.summary is not None else []
+        return head + [e.view_tokens for e in self.entries[self.upto:]]
+
     def tokens(self) -> int:
         """Estimated tokens of `messages()` (cached; O(1))."""
         return self._tokens

@@ -282,7 +282,8 @@ class ChatSession:
         messages = self.context.messages()
         if not messages:
             return ""
-        result = await asyncio.to_thread(compress, messages, keep_last=0)
+        result = await asyncio.to_thread(compress, messages, keep_last=0,
+                                         counts=self.context.counts())
         return result.messages[0].content
 
     # -- compaction -----------------------------------------------------------------
@@ -319,8 +320,8 @@ class ChatSession:
         context = self.context
         before = context.tokens()
         upto = len(context.entries) - keep
-        source = context.messages()
-        result = await asyncio.to_thread(compress, source, keep_last=keep)
+        result = await asyncio.to_thread(compress, context.messages(), keep_last=keep,
+                                         counts=context.counts())
         summary = result.messages[0].content
         method, cost_tokens, cost_usd = "extractive", 0, 0.0
         if settings.summarizer == "llm":
