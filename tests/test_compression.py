@@ -172,6 +172,25 @@ def test_identifier_extraction() -> None:
     ):
         assert want in ids, (want, ids)
     assert "and/or" not in extract_identifiers("read and/or write")
+    more = extract_identifiers("claim HM-2024-0297 on sg-0c41d9e2a7f3b1185 in 10.42.16.0/20, "
+                               "db at 10.0.0.5:5432, volume vol-0a1b2c3d")
+    for want in ("HM-2024-0297", "sg-0c41d9e2a7f3b1185", "10.42.16.0/20", "10.0.0.5:5432",
+                 "vol-0a1b2c3d"):
+        assert want in more, (want, more)
+
+
+def test_a_traceback_underline_is_not_a_fence_and_code_only_items_stay_balanced() -> None:
+    traceback = ("Traceback (most recent call last):\n  File \"sync.py\", line 88, in run\n"
+                 "    code = row[\"CurrencyCode\"]\n           ~~~^^^^^^^^^^^^^^^^\n"
+                 "KeyError: 'CurrencyCode'\nConnection to broker lost")
+    code_only = "We agreed on this mapping:\n```csv\nid,resolution\nch_1,refund\n```"
+    messages = [ChatMessage("tool", traceback), ChatMessage("assistant", code_only),
+                *[ChatMessage("user", f"next {i}") for i in range(6)]]
+    summary = compress(messages).messages[0].content
+    assert "KeyError: 'CurrencyCode'" in summary and "[code block" not in summary
+    fences = [ln for ln in summary.splitlines() if ln.strip().startswith("```")]
+    assert len(fences) % 2 == 0 and "- ```" not in summary, summary
+    assert "ch_1,refund" in summary
 
 
 def test_deterministic_and_short_histories_untouched() -> None:

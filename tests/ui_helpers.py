@@ -173,12 +173,12 @@ async def ready(pilot) -> TokenoptApp:
     return app
 
 
-async def send(pilot, text: str) -> None:
+async def send(pilot, text: str, timeout: float = 10.0) -> None:
     """Type `text` into the prompt and press Enter, then wait for the reply to end."""
     app = pilot.app
     app.chat.prompt.value = text
     app.chat.prompt.focus()
     await pilot.press("enter")
     await wait_until(pilot, lambda: app.chat.status.state in ("done", "interrupted", "failed")
-                     and not app.chat.replying, what="the reply to end")
-    await wait_idle(pilot)
+                     and not app.chat.replying, what="the reply to end", timeout=timeout)
+    await wait_idle(pilot, timeout=timeout)

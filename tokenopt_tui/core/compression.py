@@ -25,7 +25,8 @@ _HEADER_RE = re.compile(r"^\[Compacted summary of (\d+) earlier messages")
 MAX_KEPT_FENCE_LINES = 20  # user code blocks shorter than this stay whole
 MAX_KEPT_ASSISTANT_FENCE_LINES = 6
 
-_FENCE_RE = re.compile(r"^[ \t]*(```|~~~)")
+# A fence opener; "~~~^^^^" (a Python traceback's underline) is not one.
+_FENCE_RE = re.compile(r"^[ \t]*(```|~~~)(?![^\n]*\^)")
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'`(\[@#$])")
 
 _CONFIRMATION_WORDS = frozenset(
@@ -94,6 +95,8 @@ _DECISION_RE = re.compile(
     r"chose|choose|chosen|settled on|opted|picked|we'll use|we will use)\b",
     re.IGNORECASE,
 )
+_ERROR_RE = re.compile(r"\b\w*(?:Error|Exception)\b:|\b(?:FATAL|FAILED|ERROR|panic)\b")
+MAX_ERROR_LINES = 3  # per message: the error a log or traceback ends in is worth keeping
 _REASON_START_RE = re.compile(r"^(?:because|since|the reason|reason:|that's because)", re.I)
 _ACTION_RE = re.compile(
     r"\b(?:TODO|FIXME|action item|follow[- ]up|pending|owner:|assigned to|"
@@ -114,7 +117,9 @@ _FILE_RE = re.compile(
 _VERSION_RE = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)+(?:-[\w.]+)?\b|(?<![\w.])v\d+\.\d+\b")
 _HASH_RE = re.compile(r"\b[0-9a-f]{7,64}\b")
 _UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
-_TICKET_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d+\b|(?<![\w&])#\d{2,}\b")
+_TICKET_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,9}(?:-\d+)+\b|(?<![\w&])#\d{2,}\b")
+_RESOURCE_RE = re.compile(r"\b[a-z]{1,12}-[0-9a-f]{8,}\b")  # sg-0c41d9e2…, vol-0a1b2c3d
+_IP_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2}|:\d{2,5})?(?![\w.])")
 _HANDLE_RE = re.compile(r"(?<![\w.])@[A-Za-z][\w-]*")
 _MONEY_RE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:[kKMB]|bn|million|billion)\b)?")
 _UNIT_RE = re.compile(
@@ -123,7 +128,8 @@ _UNIT_RE = re.compile(
     r"req/s|tokens|rows|users|requests|errors|pods|nodes|replicas|words|chars|px|kg|km|"
     r"x)\b)"
 )
-_PATTERNS = (_UUID_RE, _HASH_RE, _VERSION_RE, _TICKET_RE, _HANDLE_RE, _MONEY_RE, _UNIT_RE)
+_PATTERNS = (_UUID_RE, _RESOURCE_RE, _IP_RE, _HASH_RE, _VERSION_RE, _TICKET_RE, _HANDLE_RE,
+             _MONEY_RE, _UNIT_RE)
 _TRAILING = ".,;:!?)]}'\""
 
 
@@ -319,6 +325,7 @@ def _summarise_message(
     kept_parts: list[str] = []
     notes = 0
     first_done = False
+    errors = 0
     for is_fence, info, lines in _segments(msg.content):
         idents = extract_identifiers("\n".join(lines[1:-1] if is_fence else lines))
         for ident in idents:
@@ -353,9 +360,13 @@ def _summarise_message(
                 kept_parts.append(sentence)
             elif sentence.endswith("?") and not is_user:
                 kept_parts.append(sentence)  # an open question to the user
+            elif not is_user and errors < MAX_ERROR_LINES and _ERROR_RE.search(sentence):
+                errors += 1
+                kept_parts.append(sentence)
     text = " ".join(p for p in kept_parts if "\n" not in p)
     blocks = [p for p in kept_parts if "\n" in p]
-    line = text if not blocks else "\n".join([text, *blocks]).strip()
+    # A kept block after an empty lead would open the "- " item with a fence.
+    line = text if not blocks else "\n".join([text or "code:", *blocks]).strip()
     if is_user:
         if line:
             summary.add(summary.requests, line)
