@@ -110,10 +110,10 @@ _ACTION_RE = re.compile(
 _URL_RE = re.compile(r"\bhttps?://[^\s<>\"'`)\]]+")
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PATH_RE = re.compile(r"(?<![\w/:.@-])(?:~/|\.{1,2}/|/)?[\w.@-]+(?:/[\w.@-]+)+/?")
-_FILE_RE = re.compile(
-    r"(?<![\w/.-])[\w-]+(?:\.[\w-]+)*\.(?:py|ya?ml|json|toml|md|sql|csv|sh|ts|tsx|js|go|rs|"
-    r"conf|cfg|ini|log|txt|tf|html|css|ipynb|parquet|lock|env|service|xml|docx|pdf)\b"
-)
+_FILE_EXTS = (r"\.(?:py|ya?ml|json|toml|md|sql|csv|sh|ts|tsx|js|go|rs|conf|cfg|ini|log|txt|tf|"
+              r"html|css|ipynb|parquet|lock|env|service|xml|docx|pdf)\b")
+_FILE_RE = re.compile(r"(?<![\w/.-])[\w-]+(?:\.[\w-]+)*" + _FILE_EXTS)
+_FILE_EXT_RE = re.compile(_FILE_EXTS)  # the cheap test for whether _FILE_RE can match
 _VERSION_RE = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)+(?:-[\w.]+)?\b|(?<![\w.])v\d+\.\d+\b")
 _HASH_RE = re.compile(r"\b[0-9a-f]{7,64}\b")
 _UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
@@ -130,6 +130,8 @@ _UNIT_RE = re.compile(
 )
 _PATTERNS = (_UUID_RE, _RESOURCE_RE, _IP_RE, _HASH_RE, _VERSION_RE, _TICKET_RE, _HANDLE_RE,
              _MONEY_RE, _UNIT_RE)
+_PATTERN_ORDER = (_FILE_RE, *_PATTERNS)  # the order identifiers are listed in
+_DIGIT_PATTERNS = [p for p in _PATTERNS if p is not _HANDLE_RE]  # each needs a digit
 _TRAILING = ".,;:!?)]}'\""
 
 
@@ -158,17 +160,26 @@ def extract_identifiers(text: str) -> list[str]:
         if len(value) > 1:
             found.setdefault(value, None)
 
+    # Each pattern runs only when a character it needs is present: most sentences
+    # have no URL, email or handle, and many have no digit.
     masked = text
-    for pattern in (_URL_RE, _EMAIL_RE):
-        for m in pattern.finditer(masked):
-            add(m.group())
-        masked = pattern.sub(" ", masked)
-    for m in _PATH_RE.finditer(masked):
-        value = m.group()
-        last = value.rstrip("/").rsplit("/", 1)[-1]
-        if value[0] in "/~." or value.count("/") >= 2 or "." in last:
-            add(value)
-    for pattern in (_FILE_RE, *_PATTERNS):
+    for pattern, marker in ((_URL_RE, "://"), (_EMAIL_RE, "@")):
+        if marker in masked:
+            for m in pattern.finditer(masked):
+                add(m.group())
+            masked = pattern.sub(" ", masked)
+    if "/" in masked:
+        for m in _PATH_RE.finditer(masked):
+            value = m.group()
+            last = value.rstrip("/").rsplit("/", 1)[-1]
+            if value[0] in "/~." or value.count("/") >= 2 or "." in last:
+                add(value)
+    patterns: list[re.Pattern[str]] = [_FILE_RE] if _FILE_EXT_RE.search(masked) else []
+    if _DIGIT_RE.search(masked):
+        patterns += _DIGIT_PATTERNS
+    if "@" in masked:
+        patterns.append(_HANDLE_RE)
+    for pattern in sorted(patterns, key=_PATTERN_ORDER.index):
         for m in pattern.finditer(masked):
             value = m.group()
             if pattern is _HASH_RE and (value.isdigit() or value.isalpha()):
