@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,16 @@ from tokenopt_tui.core.summarizer import PROMPT, judge
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.services import Services
 
+#: Only its first sentence survives a summary, so compacting a few turns saves tokens.
+LONG_REPLY = "Checked it. " + "The log shows each step finished in order with no retries. " * 4
+
 
 class CountingProvider(FakeProvider):
     """Usage is exact and chosen by the test: `prompt_tokens` per call, fixed reply."""
 
     def __init__(self, prompt_tokens: int = 100, completion_tokens: int = 10,
                  summary: str | None = None, **kwargs) -> None:
+        kwargs.setdefault("reply", LONG_REPLY)
         super().__init__(**kwargs)
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
@@ -65,6 +70,18 @@ def services_with(tmp_path: Path, provider: FakeProvider, *, budget: int = 1_000
     return services
 
 
+@asynccontextmanager
+async def started(tmp_path: Path, provider: FakeProvider,
+                  **settings) -> AsyncIterator[tuple[Services, ChatSession]]:
+    """Real services and store on tmp_path, and a new direct_chat session."""
+    services = services_with(tmp_path, provider, **settings)
+    await services.open_store()
+    try:
+        yield services, await ChatSession.start(services)
+    finally:
+        await services.aclose()
+
+
 async def collect(events: AsyncIterator[Event]) -> list[Event]:
     return [e async for e in events]
 
@@ -91,10 +108,7 @@ def test_budget_levels_and_crossings() -> None:
 
 async def test_warn_then_forced_compaction_then_halt(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=190, completion_tokens=10)  # 200 per call
-    services = services_with(tmp_path, provider, budget=1_000)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=1_000) as (services, session):
         seen: list[list[Event]] = []
         for n in range(4):  # 200, 400, 600, 800 tokens
             seen.append(await collect(session.send(f"request {n}: check /srv/app{n}.yaml")))
@@ -121,16 +135,11 @@ async def test_warn_then_forced_compaction_then_halt(tmp_path: Path) -> None:
         assert row is not None and row.status == "halted" and row.tokens_used == 1_000
         kinds = [e.kind for e in await services.store.session_events(session.session_id)]
         assert kinds.count("BudgetWarned") == 2 and kinds.count("SessionHalted") == 2
-    finally:
-        await services.aclose()
 
 
 async def test_compression_runs_before_the_next_call_at_90_percent(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=140, completion_tokens=10)  # 150 per call
-    services = services_with(tmp_path, provider, budget=1_000)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=1_000) as (services, session):
         for n in range(6):  # 900 tokens: the compress level, not yet halted
             await collect(session.send(f"step {n}: we decided to use Postgres 16 for PROJ-{n}"))
         assert session.budget_state.level(session.tokens_used) == "compress"
@@ -149,16 +158,11 @@ async def test_compression_runs_before_the_next_call_at_90_percent(tmp_path: Pat
         assert sum(r.role == "user" for r in rows) == 7
         # the session halts at 1,050 tokens after that call
         assert of(events, SessionHalted)
-    finally:
-        await services.aclose()
 
 
 async def test_a_resumed_session_keeps_its_compaction_and_its_halt(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=290, completion_tokens=10)
-    services = services_with(tmp_path, provider, budget=1_000)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=1_000) as (services, session):
         for n in range(4):
             await collect(session.send(f"turn {n} at https://example.com/t/{n}"))
         assert session.halted
@@ -179,35 +183,25 @@ async def test_a_resumed_session_keeps_its_compaction_and_its_halt(tmp_path: Pat
         row = await services.store.get_session(fresh.session_id)
         assert row is not None and row.title and row.title.startswith(
             f"Continued from #{session.session_id}")
-    finally:
-        await services.aclose()
 
 
 async def test_resume_restores_the_compacted_view(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=10, completion_tokens=5)
-    services = services_with(tmp_path, provider, budget=100_000, compress_over_turns=4,
-                             keep_last=2)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=100_000, compress_over_turns=4,
+                       keep_last=2) as (services, session):
         for n in range(6):
             await collect(session.send(f"item {n}: owner @dana, file notes/{n}.md"))
         view = session.context.messages()
         resumed = await ChatSession.resume(services, session.session_id)
         assert resumed.context.messages() == view
         assert resumed.context.tokens() == session.context.tokens()
-    finally:
-        await services.aclose()
 
 
 # -- Triggers ---------------------------------------------------------------------------
 
 async def test_more_than_n_turns_compacts_older_turns(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=10, completion_tokens=5)
-    services = services_with(tmp_path, provider, budget=1_000_000)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=1_000_000) as (_services, session):
         compactions = []
         for n in range(25):
             events = await collect(session.send(f"Task {n}: update deploy/{n}.yaml please"))
@@ -220,18 +214,13 @@ async def test_more_than_n_turns_compacts_older_turns(tmp_path: Path) -> None:
                    for n in range(15))
         assert session.context.turns() <= 20
         assert len(provider.calls[-1]) == 1 + 6 + 2 * 4  # summary, kept, 4 new turns
-    finally:
-        await services.aclose()
 
 
 async def test_more_than_n_tokens_summarizes_older_messages(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=10, completion_tokens=5,
                                 reply="Noted. " + "The build log shows nothing unusual. " * 60)
-    services = services_with(tmp_path, provider, budget=1_000_000,
-                             summarize_over_tokens=2_000)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=1_000_000,
+                       summarize_over_tokens=2_000) as (_services, session):
         events: list[Event] = []
         for n in range(8):
             events += await collect(session.send(f"Check build {n} of release v1.{n}.0"))
@@ -239,16 +228,11 @@ async def test_more_than_n_tokens_summarizes_older_messages(tmp_path: Path) -> N
         assert compacted and compacted[0].trigger.startswith("context ")
         assert compacted[0].tokens_before > 2_000 > compacted[0].tokens_after
         assert "v1.0.0" in session.context.summary.content
-    finally:
-        await services.aclose()
 
 
 async def test_a_5mb_paste_is_stored_whole_but_sent_as_a_reference(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=10, completion_tokens=5)
-    services = services_with(tmp_path, provider, budget=10_000_000)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=10_000_000) as (services, session):
         line = "2026-11-24T10:00:01Z worker-7 ERROR job 4411 failed: timeout after 30 s\n"
         paste = ("Why does the nightly job fail? Log follows.\n"
                  + line * (5_000_000 // len(line)) + "deploy id d3adb33f at /var/log/job.log")
@@ -263,18 +247,13 @@ async def test_a_5mb_paste_is_stored_whole_but_sent_as_a_reference(tmp_path: Pat
         stored = await services.store.get_message(ref[0].message_id)
         assert stored is not None and stored.content == paste
         assert session.estimate_next("") < 3_000
-    finally:
-        await services.aclose()
 
 
 # -- /compact and the LLM summarizer -------------------------------------------------------
 
 async def test_manual_compact_and_nothing_to_compact(tmp_path: Path) -> None:
     provider = CountingProvider(prompt_tokens=10, completion_tokens=5)
-    services = services_with(tmp_path, provider, budget=100_000)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=100_000) as (services, session):
         await collect(session.send("hello"))
         assert not session.can_compact() and await collect(session.compact()) == []
         for n in range(4):
@@ -284,8 +263,6 @@ async def test_manual_compact_and_nothing_to_compact(tmp_path: Path) -> None:
         assert events[0].trigger == "/compact" and events[0].cost_tokens == 0
         stored = await services.store.last_event(session.session_id, "ContextCompacted")
         assert stored is not None and stored.payload["summary"] == events[0].summary
-    finally:
-        await services.aclose()
 
 
 GOOD_SUMMARY = "User requests: step 0 in src/0.py; step 1 in src/1.py; step 2 in src/2.py."
@@ -307,10 +284,8 @@ GOOD_SUMMARY = "User requests: step 0 in src/0.py; step 1 in src/1.py; step 2 in
 async def test_llm_summary_is_used_only_when_it_is_sound(tmp_path: Path, reply: str,
                                                          method: str) -> None:
     provider = CountingProvider(prompt_tokens=10, completion_tokens=5, summary=reply)
-    services = services_with(tmp_path, provider, budget=100_000, summarizer="llm")
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider, budget=100_000,
+                       summarizer="llm") as (_services, session):
         for n in range(5):
             await collect(session.send(f"please do step {n} in src/{n}.py"))
         before = session.tokens_used
@@ -323,8 +298,6 @@ async def test_llm_summary_is_used_only_when_it_is_sound(tmp_path: Path, reply: 
             assert compacted.summary == reply
         else:
             assert "please do step 0 in src/0.py" in compacted.summary
-    finally:
-        await services.aclose()
 
 
 def test_judge_rejects_a_longer_summary() -> None:
@@ -338,10 +311,7 @@ def test_judge_rejects_a_longer_summary() -> None:
 
 async def test_estimate_counts_each_message_once(tmp_path: Path, monkeypatch) -> None:
     provider = CountingProvider(prompt_tokens=10, completion_tokens=5)
-    services = services_with(tmp_path, provider)
-    await services.open_store()
-    try:
-        session = await ChatSession.start(services)
+    async with started(tmp_path, provider) as (_services, session):
         for n in range(3):
             await collect(session.send(f"message number {n}"))
         import tokenopt_tui.core.context as context_module
@@ -361,11 +331,19 @@ async def test_estimate_counts_each_message_once(tmp_path: Path, monkeypatch) ->
         expected = sum(count_tokens(m.content) + MESSAGE_OVERHEAD
                        for m in session.context.messages())
         assert estimate == expected + count_tokens(draft) + MESSAGE_OVERHEAD + REPLY_PRIMING
-    finally:
-        await services.aclose()
 
 
 def test_compression_defaults_follow_the_plan() -> None:
     settings = CompressionSettings()
     assert (settings.summarize_over_tokens, settings.compress_over_turns,
             settings.reference_over_tokens) == (50_000, 20, 5_000)
+
+
+async def test_a_summary_that_saves_nothing_is_not_applied(tmp_path: Path) -> None:
+    provider = CountingProvider(prompt_tokens=10, completion_tokens=5, reply="k")
+    async with started(tmp_path, provider, budget=100_000, keep_last=2) as (_services, session):
+        for word in ("a", "b", "c"):
+            await collect(session.send(word))
+        before = session.context.messages()
+        assert session.can_compact() and await collect(session.compact()) == []
+        assert session.context.messages() == before and session.context.summary is None

@@ -111,7 +111,9 @@ async def test_real_model_summary_is_judged_and_its_cost_counted(xdg_env, paths,
     await services.open_store()
     try:
         session = await ChatSession.start(services, tier=1)
-        asks = ["Please rotate the key in /etc/ssl/api.pem by Friday.",
+        config = "\n".join(f"    ssl_option_{i} on;" for i in range(30))
+        asks = ["Please rotate the key in /etc/ssl/api.pem by Friday. The server block:\n"
+                f"```nginx\nserver {{\n{config}\n}}\n```",
                 "We decided to use certbot because it renews on its own.",
                 "Dana will check https://status.example.com after the rotation.",
                 "Thanks!"]
@@ -129,7 +131,9 @@ async def test_real_model_summary_is_judged_and_its_cost_counted(xdg_env, paths,
             assert "https://status.example.com" in event.summary
         else:
             assert event.method.startswith("extractive (LLM summary discarded: ")
-            for text in asks[:3]:
+            assert "Please rotate the key in /etc/ssl/api.pem by Friday." in event.summary
+            assert "[code block: 32 lines of nginx]" in event.summary
+            for text in asks[1:3]:
                 assert text in event.summary
         calls = await services.store._fetchall(
             "calls", "SELECT COUNT(*) FROM model_calls WHERE session_id = ? AND "

@@ -311,7 +311,8 @@ class ChatSession:
         """Fold all but the last `keep_last` messages into a summary that is sent instead.
 
         Extractive by default; with `compression.summarizer = "llm"` the cheapest free
-        tier rewrites it, and a bad rewrite is discarded. Nothing stored is changed.
+        tier rewrites it, and a bad rewrite is discarded. Nothing stored is changed, and
+        nothing happens when the summary would not be smaller than what it replaces.
         """
         settings = self.services.config.compression
         keep = settings.keep_last if keep_last is None else keep_last
@@ -322,6 +323,8 @@ class ChatSession:
         upto = len(context.entries) - keep
         result = await asyncio.to_thread(compress, context.messages(), keep_last=keep,
                                          counts=context.counts())
+        if result.tokens_after >= result.tokens_before:
+            return  # short messages: a summary would not make the context smaller
         summary = result.messages[0].content
         method, cost_tokens, cost_usd = "extractive", 0, 0.0
         if settings.summarizer == "llm":

@@ -226,9 +226,14 @@ class TokenoptApp(App[None]):
         self.chat.status.begin(None, "compacting", "extractive"
                                if self.services.config.compression.summarizer == "extractive"
                                else "summary")
+        compacted = False
         async for event in session.compact("/compact"):
+            compacted = True
             self.chat.show_event(event)
-        self.chat.status.end("compacted")
+        if not compacted:
+            self.chat.add_notice("Nothing changed: a summary of these messages would not be "
+                                 "smaller than the messages themselves.")
+        self.chat.status.end("compacted" if compacted else "unchanged")
         self.chat.budget_panel.set_usage(session.tokens_used, session.budget)
 
     @work(exclusive=True, group="session", exit_on_error=False, name="new session")

@@ -205,7 +205,7 @@ class ChatScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "drop_attachment":
-            return True if self.attachment is not None else None
+            return self.attachment is not None  # hidden from the footer until a paste waits
         return True
 
     def set_input_enabled(self, enabled: bool, placeholder: str | None = None) -> None:
