@@ -95,7 +95,7 @@ class TokenoptApp(App[None]):
         yield SystemCommand("Side bar", "Show or hide the side bar",
                             self.chat.action_toggle_sidebar)
         yield SystemCommand("Compact", "Compress the context now (/compact)",
-                            self.compact)
+                            self.request_compact)
         yield SystemCommand("New session", "Start a new session (seeded with a summary "
                             "when this one is halted)", self.action_new_session)
 
@@ -180,7 +180,7 @@ class TokenoptApp(App[None]):
         if words[0] == "/why":
             self.chat.add_notice(self.chat.explain_route())
         elif words[0] == "/compact" and len(words) == 1:
-            self.compact()
+            self.request_compact()
         elif words[0] == "/new" and len(words) == 1:
             self.action_new_session()
         elif words[0] == "/show" and len(words) == 2 and words[1].lstrip("#").isdigit():
@@ -211,6 +211,14 @@ class TokenoptApp(App[None]):
         """Today's dollars against the daily cap, for the budget panel."""
         spent = await self.services.store.spent_today_usd()
         self.chat.budget_panel.set_spend(spent, self.services.config.daily_cap_usd)
+
+    def request_compact(self) -> None:
+        """/compact or the palette: never while a reply streams (it would be cancelled)."""
+        if self._chat is not None and self._chat.replying:
+            self.notify("A reply is still streaming: compact after it ends.",
+                        severity="warning", markup=False)
+            return
+        self.compact()
 
     @work(exclusive=True, group="reply", exit_on_error=False, name="compaction")
     async def compact(self) -> None:
