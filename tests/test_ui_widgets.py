@@ -109,8 +109,8 @@ async def test_side_bar_panels_render_core_events(tmp_path: Path) -> None:
             ReplyCompleted(7, "ok", False, 1, "fake-model"),
         ])
         screen = screen_text(app.export_screenshot())
-        assert app.chat.skills_panel.lines == ["git-helper · 321 tokens · score 0.87 · "
-                                               "matched 'rebase'"]
+        [line] = app.chat.skills_panel.lines
+        assert line.endswith(" git-helper · 321 tokens · score 0.87 · matched 'rebase'")
         assert app.chat.compression_panel.lines == ["budget: 9,000 → 2,500 tokens · cost free"]
         assert "git-helper · 321 tokens" in screen and "budget: 9,000 → 2,500" in screen
         assert "none yet" not in screen and "none loaded" not in screen

@@ -96,10 +96,14 @@ def temp_paths(root: Path) -> Paths:
 
 
 def build_services(root: Path, provider: FakeProvider | None = None, *,
-                   db_path: Path | None = None) -> Services:
-    """Real services on a temp dir, with `provider` (default FakeProvider) as tier 1."""
+                   db_path: Path | None = None, skills: bool = False) -> Services:
+    """Real services on a temp dir, with `provider` (default FakeProvider) as tier 1.
+
+    Skills are off unless asked for, so a request's messages are exactly the chat's."""
     paths = temp_paths(root)
     config = load_config(paths, env={})
+    config = dataclasses.replace(config, skills=dataclasses.replace(config.skills,
+                                                                    enabled=skills))
     if db_path is not None:
         config = dataclasses.replace(config, db_path=db_path)
     services = make_services(config, paths, env={})

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead")
     ask.add_argument("prompt", help="the request ('-' reads standard input)")
     sub.add_parser("doctor", help="paths, OpenBLAS, and each tier's availability")
+    from tokenopt_tui import skills_cli
+
+    skills_cli.add_parser(sub)
     model = sub.add_parser("model", help="manage the local model")
     model.add_argument("action", choices=["prepare"])
     return parser
@@ -80,6 +83,10 @@ def _run(argv: list[str] | None) -> int:
         return asyncio.run(doctor(config, paths, sys.stdout))
     if command == "model":
         return asyncio.run(_prepare(config, paths))
+    if command == "skills":
+        from tokenopt_tui import skills_cli
+
+        return skills_cli.run(args, config, paths)
     if command == "ask":
         prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
         try:

@@ -75,6 +75,17 @@ class CompressionSettings:
 
 
 @dataclass(frozen=True)
+class SkillSettings:
+    """Lazy skills: where they come from and how many a request may load."""
+
+    enabled: bool = True
+    dirs: tuple[Path, ...] = ()  # extra folders (e.g. ~/.claude/skills), after the user's
+    threshold: float = 1.0
+    max_per_request: int = 3
+    allowance_tokens: int = 2_000
+
+
+@dataclass(frozen=True)
 class Config:
     source: str = "defaults"
     tiers: tuple[Tier, ...] = ()
@@ -87,6 +98,7 @@ class Config:
     local: LocalSettings = field(default_factory=LocalSettings)
     thresholds: BudgetThresholds = field(default_factory=BudgetThresholds)
     compression: CompressionSettings = field(default_factory=CompressionSettings)
+    skills: SkillSettings = field(default_factory=SkillSettings)
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
     #: $ per million tokens (input, output) for models whose server reports no cost.
@@ -155,6 +167,12 @@ def check_text(value: Any, key: str) -> str:
     return value
 
 
+def check_paths(value: Any, key: str) -> tuple[Path, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"key '{key}': expected a list of folder paths, got {value!r}")
+    return tuple(Path(v).expanduser() for v in value)
+
+
 def _choice(*options: str) -> Check:
     def check(value: Any, key: str) -> str:
         if value not in options:
@@ -189,6 +207,13 @@ SCHEMA: dict[str, Any] = {
         "keep_last": check_int(2, 200),
         "summarizer": _choice("extractive", "llm"),
         "summarizer_max_tokens": check_int(16, 32_768),
+    },
+    "skills": {
+        "enabled": check_bool,
+        "dirs": check_paths,
+        "threshold": check_number(0, 100),
+        "max_per_request": check_int(0, 50),
+        "allowance_tokens": check_int(0, 1_000_000),
     },
     "paths": {"db": check_text},
     "tiers": None,  # validated by _tiers
@@ -319,6 +344,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
         local=LocalSettings(**local),
         thresholds=_thresholds(data.get("thresholds", {})),
         compression=_compression(data.get("compression", {})),
+        skills=SkillSettings(**data.get("skills", {})),
         db_path=Path(db).expanduser() if db else None,
         theme=data.get("theme", "tokenopt-dark"),
     )

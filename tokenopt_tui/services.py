@@ -6,12 +6,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokenopt_tui.config import Config, Endpoint
 from tokenopt_tui.core.providers.base import Provider
 from tokenopt_tui.core.router import Router
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.store import Store
+
+if TYPE_CHECKING:
+    from tokenopt_tui.core.skill_library import SkillLibrary
 
 
 @dataclass
@@ -28,6 +32,7 @@ class Services:
     _store: Store | None = None
     _providers: dict[tuple[int, int], Provider] = field(default_factory=dict)
     _router: Router | None = None
+    _skills: SkillLibrary | None = None
 
     @property
     def router(self) -> Router:
@@ -40,6 +45,28 @@ class Services:
                                   spent_today_usd=lambda: self.store.spent_today_usd(),
                                   cooldown_store=StoreCooldowns(lambda: self.store))
         return self._router
+
+    @property
+    def skills(self) -> SkillLibrary | None:
+        """The skill library (front matter scanned on first use), None when disabled."""
+        if not self.config.skills.enabled:
+            return None
+        if self._skills is None:
+            from tokenopt_tui.core.skill_library import SkillLibrary
+            from tokenopt_tui.resources import bundled_dir
+
+            self._skills = SkillLibrary.from_folders(
+                self.config.skills, self.paths.data_dir / "skills", bundled_dir("skills"))
+        return self._skills
+
+    @property
+    def scanned_skills(self) -> SkillLibrary | None:
+        """The library if it was already scanned (never scans: safe on the UI loop)."""
+        return self._skills if self.config.skills.enabled else None
+
+    def set_skills(self, library: SkillLibrary | None) -> None:
+        """Use this library (tests, benchmarks)."""
+        self._skills = library
 
     @property
     def store(self) -> Store:

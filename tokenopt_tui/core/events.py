@@ -147,10 +147,13 @@ class SessionHalted(Event):
 
 @dataclass(frozen=True)
 class SkillLoaded(Event):
+    """A skill's body goes to the model with this request: why, and what it costs."""
+
     skill_name: str
     tokens: int
     score: float
     reason: str = ""
+    latency_ms: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from tokenopt_tui.core.events import (
     ReplyCompleted,
     SessionHalted,
     SessionStarted,
+    SkillLoaded,
     TierChosen,
     TierFailed,
     TokenReceived,
@@ -181,6 +182,13 @@ class ChatSession:
                 yield await self._halt(pending=text)
                 return
 
+        skills_message, skill_events = await self._skills_for(text)
+        for event in skill_events:
+            yield event
+        messages = self.context.messages()
+        if skills_message is not None:
+            messages = [skills_message, *messages]
+
         if self.tier is not None:
             start, reasons = self.tier, (f"pinned to tier {self.tier}",)
         else:
@@ -194,7 +202,7 @@ class ChatSession:
         first = True
         try:
             async for item in self.services.router.route(
-                    self.context.messages(), start_tier=start, max_tokens=config.max_tokens,
+                    messages, start_tier=start, max_tokens=config.max_tokens,
                     pinned=self.tier is not None):
                 if isinstance(item, str) and attempt is not None:  # the hot path first
                     attempt.parts.append(item)
@@ -252,6 +260,25 @@ class ChatSession:
     async def _emit(self, event: Event) -> Event:
         await self._persist(event)
         return event
+
+    async def _skills_for(self, text: str) -> tuple[ChatMessage | None, list[Event]]:
+        """The bodies of the skills this request matches, as one system message for this
+        call only (they are not kept in the context), and a SkillLoaded per skill."""
+        library = self.services.skills
+        if library is None:
+            return None, []
+        selection = library.select(text)
+        events: list[Event] = []
+        for skill in selection.loaded:
+            await self.services.store.record_skill_invocation(
+                self.session_id, skill.name, skill.tokens, skill.score,
+                round(skill.latency_ms, 3))
+            events.append(await self._emit(SkillLoaded(
+                skill.name, skill.tokens, skill.score, skill.reason,
+                round(selection.elapsed_ms, 3))))
+        if not selection.loaded:
+            return None, events
+        return ChatMessage("system", selection.system_text()), events
 
     # -- budget ---------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from tokenopt_tui.services import Services
 from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
 from tokenopt_tui.ui.screens.dialogs import HaltScreen, TextViewScreen
+from tokenopt_tui.ui.screens.skills import SkillsScreen
 from tokenopt_tui.ui.themes import bundled_theme_dir, load_themes, user_theme_dir
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class TokenoptApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("escape", "cancel_reply", "Stop reply", id="cancel-reply"),
         Binding("ctrl+n", "new_session", "New session", id="new-session"),
+        Binding("ctrl+o", "show_skills", "Skills", id="show-skills"),
     ]
 
     def __init__(self, services: Services, *, session_type: str = "direct_chat",
@@ -98,6 +100,8 @@ class TokenoptApp(App[None]):
                             self.request_compact)
         yield SystemCommand("New session", "Start a new session (seeded with a summary "
                             "when this one is halted)", self.action_new_session)
+        yield SystemCommand("Skills", "Browse skills, read a body (/skills)",
+                            self.action_show_skills)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -135,6 +139,9 @@ class TokenoptApp(App[None]):
         else:
             session = await ChatSession.start(self.services, self.session_type, tier=self.tier)
         self.session = session
+        await self.load_skills()
+        if resume_id is not None:
+            await self.replay_panels(session.session_id)
         self.chat.budget_panel.set_thresholds(self.services.config.thresholds.warn_percent,
                                               self.services.config.thresholds.compress_percent)
         self.chat.session_ready(session)
@@ -145,6 +152,44 @@ class TokenoptApp(App[None]):
                                  "seeded with its summary.")
         self.call_after_refresh(self.warm_up)
         self.call_after_refresh(self.preload)
+
+    async def load_skills(self) -> None:
+        """Scan skill front matter off the event loop; show skipped skills in the panel."""
+        import asyncio
+
+        library = await asyncio.to_thread(lambda: self.services.skills)
+        if library is None:
+            return
+        registry = library.registry
+        warnings = [str(p) for p in registry.problems + registry.shadowed]
+        self.chat.skills_panel.set_warnings(warnings)
+        for warning in warnings:
+            log.warning("skill skipped: %s", warning)
+
+    async def replay_panels(self, session_id: int) -> None:
+        """A resumed session's past skill loads and compactions, back in their panels."""
+        from tokenopt_tui.core.events import ContextCompacted, SkillLoaded
+
+        for row in await self.services.store.session_events(session_id):
+            fields = {k: v for k, v in row.payload.items() if k != "kind"}
+            try:
+                if row.kind == "SkillLoaded":
+                    self.chat.skills_panel.add_event(SkillLoaded(**fields),
+                                                     at=row.created_at[11:19])
+                elif row.kind == "ContextCompacted":
+                    for key in ("kept", "compressed", "dropped"):
+                        fields[key] = tuple(fields.get(key, ()))
+                    self.chat.compression_panel.add_event(ContextCompacted(**fields))
+            except TypeError:  # an event written by an older version: skip it
+                continue
+
+    def action_show_skills(self) -> None:
+        library = self.services.scanned_skills
+        if library is None:
+            self.notify("Skills are off (config key 'skills.enabled') or still loading.",
+                        severity="warning", markup=False)
+            return
+        self.push_screen(SkillsScreen(library))
 
     def preload(self) -> None:
         """After first paint: import what the first reply needs (Markdown) ahead of it."""
@@ -183,6 +228,8 @@ class TokenoptApp(App[None]):
             self.request_compact()
         elif words[0] == "/new" and len(words) == 1:
             self.action_new_session()
+        elif words[0] == "/skills" and len(words) == 1:
+            self.action_show_skills()
         elif words[0] == "/show" and len(words) == 2 and words[1].lstrip("#").isdigit():
             self.show_stored(int(words[1].lstrip("#")))
         elif words[0] == "/tier" and self.session is not None and len(words) == 2:
@@ -197,7 +244,7 @@ class TokenoptApp(App[None]):
                 self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
         else:
             self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
-                                "/show ID, /tier N, /tier auto or /why.")
+                                "/skills, /show ID, /tier N, /tier auto or /why.")
 
     @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
     async def send(self, text: str) -> None:

@@ -200,12 +200,23 @@ class CompressionPanel(EventListPanel):
 
 
 class SkillsPanel(EventListPanel):
-    """Skills loaded into the context, and why (they cost nothing until used)."""
+    """Skills loaded into the context, when and why (they cost nothing until used), and
+    the skills that were skipped at scan time."""
 
     TITLE = "Skills"
     EMPTY = "none loaded"
 
-    def add_event(self, event: SkillLoaded) -> None:
+    def add_event(self, event: SkillLoaded, at: str | None = None) -> None:
+        from datetime import datetime
+
+        when = at or datetime.now().strftime("%H:%M:%S")
         reason = f" · {terminal_safe(event.reason)}" if event.reason else ""
-        self.add_line(f"{terminal_safe(event.skill_name)} · {event.tokens:,} tokens · "
+        self.add_line(f"{when} {terminal_safe(event.skill_name)} · {event.tokens:,} tokens · "
                       f"score {event.score:.2f}{reason}")
+
+    def set_warnings(self, warnings: list[str]) -> None:
+        """Skills skipped or shadowed at scan time (one line each, with the file)."""
+        self.query(".panel-warning").remove()
+        if warnings:
+            self.mount(Static(Content(terminal_safe("\n".join(f"⚠ {w}" for w in warnings))),
+                              classes="panel-warning"), after=self.query_one(".panel-title"))

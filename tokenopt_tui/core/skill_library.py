@@ -1,0 +1,97 @@
+"""What the session asks of skills: scan once, then per request pick bodies to send.
+
+`select(request)` ranks skills, keeps those above the threshold (at most
+`max_per_request`, within `allowance_tokens` of body text), reads their bodies
+(lazily, cached by mtime) and reports what it loaded and what it left out and why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokenopt_tui.config import SkillSettings
+from tokenopt_tui.core.skill_match import Match, SkillMatcher
+from tokenopt_tui.core.skills import SkillError, SkillRegistry, Source, default_sources
+
+SKILL_HEADER = "[Skill: {name}] Guidance loaded for this request because it {reason}."
+
+
+@dataclass(frozen=True)
+class LoadedSkill:
+    name: str
+    body: str
+    tokens: int
+    score: float
+    reason: str
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    loaded: tuple[LoadedSkill, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (skill, why it was left out)
+    elapsed_ms: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return sum(s.tokens for s in self.loaded)
+
+    def system_text(self) -> str:
+        """The one system message that carries the loaded bodies to the model."""
+        return "\n\n".join(SKILL_HEADER.format(name=s.name, reason=s.reason) + "\n" + s.body
+                           for s in self.loaded)
+
+
+@dataclass
+class SkillLibrary:
+    settings: SkillSettings
+    registry: SkillRegistry
+    matcher: SkillMatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rescan()
+
+    @classmethod
+    def from_folders(cls, settings: SkillSettings, user_dir: Path,
+                     bundled: Path) -> SkillLibrary:
+        return cls(settings, SkillRegistry(default_sources(user_dir, settings.dirs, bundled)))
+
+    @classmethod
+    def from_sources(cls, settings: SkillSettings, sources: list[Source]) -> SkillLibrary:
+        return cls(settings, SkillRegistry(sources))
+
+    def rescan(self) -> None:
+        """Read every source's front matter again (bodies stay lazy)."""
+        self.registry.scan()
+        self.matcher = SkillMatcher(self.registry.skills.values())
+
+    def rank(self, request: str) -> list[Match]:
+        return self.matcher.rank(request, threshold=self.settings.threshold)
+
+    def select(self, request: str) -> Selection:
+        """The skills this request loads, within the count and token allowance."""
+        started = time.perf_counter()
+        settings = self.settings
+        loaded: list[LoadedSkill] = []
+        skipped: list[tuple[str, str]] = []
+        spent = 0
+        for match in self.rank(request):
+            if len(loaded) >= settings.max_per_request:
+                skipped.append((match.name, f"over {settings.max_per_request} per request"))
+                continue
+            t0 = time.perf_counter()
+            try:
+                body, tokens = self.registry.body(match.name)
+            except (SkillError, OSError) as exc:
+                skipped.append((match.name, str(exc)))
+                continue
+            if spent + tokens > settings.allowance_tokens:
+                skipped.append((match.name, f"{tokens:,} tokens would pass the "
+                                            f"{settings.allowance_tokens:,}-token allowance"))
+                continue
+            spent += tokens
+            loaded.append(LoadedSkill(match.name, body, tokens, match.score, match.reason,
+                                      (time.perf_counter() - t0) * 1000))
+        return Selection(tuple(loaded), tuple(skipped), (time.perf_counter() - started) * 1000)

@@ -1,0 +1,165 @@
+"""`tokenopt skills list|show NAME|match PROMPT [--json]` and `tokenopt skills check DIR`.
+
+Plain text for people, `--json` for scripts. `check` exits 1 when any skill in the
+folder has a problem (each listed with its file), 0 when all are usable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from tokenopt_tui.config import Config
+from tokenopt_tui.core.text import terminal_safe
+from tokenopt_tui.paths import Paths
+
+
+def add_parser(sub: Any) -> None:
+    skills = sub.add_parser("skills", help="list, show, match or check skills")
+    actions = skills.add_subparsers(dest="skills_command", required=True)
+    listing = actions.add_parser("list", help="every skill (front matter only)")
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="one skill's front matter and body")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    match = actions.add_parser("match", help="which skills a request would load, and why")
+    match.add_argument("prompt")
+    match.add_argument("--json", action="store_true")
+    check = actions.add_parser("check", help="validate a folder of skills")
+    check.add_argument("folder", type=Path)
+    check.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace, config: Config, paths: Paths,
+        out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    from tokenopt_tui.core.skill_library import SkillLibrary
+    from tokenopt_tui.resources import bundled_dir
+
+    if args.skills_command == "check":
+        return _check(args.folder, config, out, args.json)
+    library = SkillLibrary.from_folders(config.skills, paths.data_dir / "skills",
+                                        bundled_dir("skills"))
+    registry = library.registry
+    if args.skills_command == "list":
+        rows = [_row(s) for s in registry.skills.values()]
+        if args.json:
+            _dump({"skills": rows, "problems": [str(p) for p in registry.problems],
+                   "shadowed": [str(p) for p in registry.shadowed],
+                   "scan_ms": round(registry.scan_ms, 2)}, out)
+        else:
+            for row in rows:
+                out.write(f"{row['name']:<24} {row['agent']:<8} {row['source']:<8} "
+                          f"{_clip(row['description'], 60)}\n")
+            out.write(f"{len(rows)} skills\n")
+        _warn(registry.problems + registry.shadowed, err)
+        return 0
+    if args.skills_command == "show":
+        skill = registry.skills.get(args.name)
+        if skill is None:
+            _unknown(args.name, list(registry.skills), err)
+            return 2
+        body, tokens = registry.body(skill.name)
+        if args.json:
+            _dump({**_row(skill), "body": body, "body_tokens": tokens}, out)
+        else:
+            out.write(f"{skill.name} ({skill.agent or 'no agent'}, {skill.source}: "
+                      f"{skill.path})\n{skill.description}\ntags: {', '.join(skill.tags)}\n"
+                      f"body: {tokens:,} tokens\n\n{terminal_safe(body)}\n")
+        return 0
+    selection = library.select(args.prompt)
+    ranked = library.matcher.rank(args.prompt)
+    loaded = {s.name for s in selection.loaded}
+    if args.json:
+        _dump({"loaded": [{"name": s.name, "score": s.score, "tokens": s.tokens,
+                           "reason": s.reason} for s in selection.loaded],
+               "skipped": [{"name": n, "why": why} for n, why in selection.skipped],
+               "ranked": [{"name": m.name, "score": m.score, "matched": list(m.matched)}
+                          for m in ranked[:10]],
+               "threshold": config.skills.threshold,
+               "elapsed_ms": round(selection.elapsed_ms, 3)}, out)
+        return 0
+    if not ranked:
+        out.write("no skill matches\n")
+    for m in ranked[:10]:
+        mark = "load" if m.name in loaded else "    "
+        out.write(f"{mark} {m.score:7.3f}  {m.name:<24} {m.reason}\n")
+    for name, why in selection.skipped:
+        out.write(f"skipped {name}: {why}\n")
+    out.write(f"threshold {config.skills.threshold}; {selection.tokens:,} tokens of skill "
+              f"text; {selection.elapsed_ms:.2f} ms\n")
+    return 0
+
+
+def _check(folder: Path, config: Config, out: TextIO, as_json: bool) -> int:
+    from tokenopt_tui.core.skills import SKILL_FILE, SkillError, SkillRegistry, Source
+
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        out.write(f"{folder}: not a folder\n")
+        return 2
+    if (folder / SKILL_FILE).is_file():  # one skill's own folder
+        source = Source(str(folder.parent), folder.parent)
+        registry = SkillRegistry([source])
+        registry.scan()
+        problems = [p for p in registry.problems if p.path.parent == folder]
+        if folder.name not in registry.skills and not problems:
+            problems = registry.problems
+        names = [folder.name] if folder.name in registry.skills else []
+    else:
+        registry = SkillRegistry([Source(str(folder), folder)])
+        registry.scan()
+        problems = list(registry.problems)
+        names = list(registry.skills)
+    good = []
+    for name in names:
+        try:
+            registry.body(name)  # the whole file: UTF-8 to the end, front matter intact
+        except SkillError as exc:
+            problems.append(_problem(registry.skills[name].path, str(exc)))
+            continue
+        good.append(name)
+    if as_json:
+        _dump({"folder": str(folder), "ok": good,
+               "problems": [{"file": str(p.path), "message": p.message} for p in problems]},
+              out)
+    else:
+        for p in problems:
+            out.write(f"{p.path}: {p.message}\n")
+        out.write(f"{len(good)} skill(s) OK, {len(problems)} problem(s) in {folder}\n")
+    return 1 if problems else 0
+
+
+def _problem(path: Path, message: str) -> Any:
+    from tokenopt_tui.core.skills import Problem
+
+    return Problem(path, message.split(": ", 1)[-1] if message.startswith(str(path)) else message)
+
+
+def _row(skill: Any) -> dict[str, Any]:
+    return {"name": skill.name, "agent": skill.agent, "source": skill.source,
+            "path": str(skill.path), "description": skill.description,
+            "tags": list(skill.tags)}
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _dump(data: Any, out: TextIO) -> None:
+    out.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _warn(problems: list[Any], err: TextIO) -> None:
+    for p in problems:
+        err.write(f"tokenopt: skill skipped: {p}\n")
+
+
+def _unknown(name: str, names: list[str], err: TextIO) -> None:
+    from rapidfuzz import process
+
+    close = process.extractOne(name, names, score_cutoff=60) if names else None
+    hint = f"; did you mean {close[0]}?" if close else ""
+    err.write(f"tokenopt: no skill named {name!r}{hint}\n")
