@@ -36,6 +36,9 @@ def test_a_cron_job_session_halts_and_refuses_the_next_request(xdg_env, prepared
     assert answer["budget"]["limit"] == 100 and answer["budget"]["used"] >= 100
     assert answer["budget"]["level"] == "halt"
     kinds = [e["kind"] for e in answer["events"]]
+    # the backup skill's body went to the real model with this request, and was logged
+    skills = [e for e in answer["events"] if e["kind"] == "SkillLoaded"]
+    assert [e["skill_name"] for e in skills] == ["aria-backup"] and skills[0]["tokens"] > 500
     assert kinds.index("ReplyCompleted") < kinds.index("SessionHalted")
     calls = model_calls(env)
     session = str(answer["session_id"])
@@ -61,5 +64,8 @@ def test_a_cron_job_session_halts_and_refuses_the_next_request(xdg_env, prepared
             (fresh["session_id"],)).fetchone()
         status = conn.execute("SELECT status FROM sessions WHERE id = ?",
                               (answer["session_id"],)).fetchone()[0]
+        logged = conn.execute("SELECT skill_name, tokens_used FROM skill_invocations "
+                              "WHERE session_id = ?", (answer["session_id"],)).fetchall()
     assert role == "system" and "/srv/backup/nightly.tar" in content
     assert status == "halted"
+    assert logged == [("aria-backup", skills[0]["tokens"])]

@@ -162,6 +162,7 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
         PaidEscalated,
         ReplyCompleted,
         SessionHalted,
+        SkillLoaded,
         TierChosen,
         TierFailed,
         TokenReceived,
@@ -242,6 +243,9 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
             elif isinstance(event, ContextCompacted):
                 say(f"context compacted ({event.trigger}): {event.tokens_before:,} → "
                     f"{event.tokens_after:,} tokens")
+            elif isinstance(event, SkillLoaded):
+                say(f"skill {event.skill_name} loaded ({event.tokens:,} tokens): "
+                    f"{event.reason}")
             elif isinstance(event, ContentReferenced):
                 say(f"a long text ({event.tokens:,} tokens) is stored as message "
                     f"#{event.message_id}; the model gets an excerpt")

@@ -206,6 +206,10 @@ class SkillsPanel(EventListPanel):
     TITLE = "Skills"
     EMPTY = "none loaded"
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.warnings: list[str] = []
+
     def add_event(self, event: SkillLoaded, at: str | None = None) -> None:
         from datetime import datetime
 
@@ -216,6 +220,7 @@ class SkillsPanel(EventListPanel):
 
     def set_warnings(self, warnings: list[str]) -> None:
         """Skills skipped or shadowed at scan time (one line each, with the file)."""
+        self.warnings = list(warnings)
         self.query(".panel-warning").remove()
         if warnings:
             self.mount(Static(Content(terminal_safe("\n".join(f"⚠ {w}" for w in warnings))),
