@@ -20,6 +20,11 @@ from rapidfuzz import fuzz, process
 
 from tokenopt_tui.core.skills import Skill
 
+#: A skill needs this many distinct matched words, unless one of them is in its name:
+#: one shared everyday word ("price", "share", "wait") is not evidence enough.
+MIN_WORDS = 2
+#: A second or third skill loads only if it scores this share of the best one.
+RELATIVE_CUTOFF = 0.5
 TAG_WEIGHT = 1.0
 NAME_WEIGHT = 1.0
 DESCRIPTION_WEIGHT = 0.35
@@ -84,6 +89,7 @@ class SkillMatcher:
 
     def __init__(self, skills: Iterable[Skill]) -> None:
         self.names = set()
+        self.name_words: dict[str, set[str]] = {}
         raw: dict[str, dict[str, float]] = defaultdict(dict)  # keyword → skill → weight
         for skill in skills:
             self.names.add(skill.name)
@@ -93,11 +99,20 @@ class SkillMatcher:
             for tag in skill.tags:
                 for word in words(tag.replace("-", " ")):
                     weighted[word] = TAG_WEIGHT
-            for word in words(skill.name.replace("-", " ")):
+            own = set(words(skill.name.replace("-", " ")))
+            self.name_words[skill.name] = own
+            for word in own:
                 weighted[word] = max(weighted.get(word, 0.0), NAME_WEIGHT)
             for word, weight in weighted.items():
                 raw[word][skill.name] = weight
         count = max(len(self.names), 1)
+        # A name word most skills share (a prefix such as "aria") names none of them.
+        name_df: dict[str, int] = defaultdict(int)
+        for own in self.name_words.values():
+            for word in own:
+                name_df[word] += 1
+        for name, own in self.name_words.items():
+            self.name_words[name] = {w for w in own if name_df[w] <= max(1, count // 5)}
         self.keywords: dict[str, dict[str, float]] = {}
         for word, per_skill in raw.items():
             rarity = math.log(1 + count / len(per_skill)) / math.log(1 + count)
@@ -116,13 +131,15 @@ class SkillMatcher:
             return None
         return best[0], self.keywords[best[0]]
 
-    def rank(self, request: str, *, threshold: float = 0.0, limit: int | None = None
-             ) -> list[Match]:
-        """Skills scoring at least `threshold`, best first; invoked skills lead."""
+    def rank(self, request: str, *, threshold: float = 0.0, limit: int | None = None,
+             min_words: int = MIN_WORDS, relative: float = RELATIVE_CUTOFF) -> list[Match]:
+        """Skills scoring at least `threshold` (and `relative` × the best score) on at
+        least `min_words` words or a word of their name, best first; invoked lead."""
         invoked = [n for n in dict.fromkeys(_INVOKE_RE.findall(request.lower()))
                    if n in self.names]
         scores: dict[str, float] = defaultdict(float)
         matched: dict[str, list[str]] = defaultdict(list)
+        matched_keys: dict[str, list[str]] = defaultdict(list)
         seen: set[str] = set()
         for word in words(request):
             hit = self._lookup(word)
@@ -133,8 +150,13 @@ class SkillMatcher:
             for name, weight in per_skill.items():
                 scores[name] += weight
                 matched[name].append(word)
+                matched_keys[name].append(keyword)
+        best = max(scores.values(), default=0.0)
+        keep = [
+            Match(n, round(s, 3), tuple(matched[n])) for n, s in scores.items()
+            if n not in invoked and s >= threshold and s >= relative * best
+            and (len(matched[n]) >= min_words or self.name_words[n] & set(matched_keys[n]))
+        ]
         ranked = [Match(n, 1_000.0, (), invoked=True) for n in invoked]
-        ranked += sorted((Match(n, round(s, 3), tuple(matched[n])) for n, s in scores.items()
-                          if s >= threshold and n not in invoked),
-                         key=lambda m: (-m.score, m.name))
+        ranked += sorted(keep, key=lambda m: (-m.score, m.name))
         return ranked[:limit] if limit is not None else ranked
