@@ -160,8 +160,8 @@ def test_explicit_invocation_and_fuzzy_words() -> None:
     ranked = library.matcher.rank("use $aria-moltbook for this", threshold=1.0)
     assert ranked[0].name == "aria-moltbook" and ranked[0].invoked
     assert library.matcher.rank("/aria-cron what now")[0].reason == "invoked by name"
-    typo = library.matcher.rank("my crontabb entry never fires", threshold=1.0)
-    assert typo and typo[0].name == "aria-cron"
+    typo = library.matcher.rank("the crontabb schedule never fires", threshold=1.0)
+    assert typo and typo[0].name == "aria-cron" and "crontabb" in typo[0].matched
     assert library.select("what is 2 + 2?").loaded == ()
 
 
@@ -218,3 +218,30 @@ def test_cli_list_show_match_and_check(xdg_env, tmp_path: Path) -> None:
     assert run_cli(["skills", "check", str(BUNDLED)], xdg_env).returncode == 0
     one = run_cli(["skills", "check", str(bad / "good")], xdg_env)
     assert one.returncode == 0 and "1 skill(s) OK, 0 problem(s)" in one.stdout
+
+
+def test_yaml_tags_never_run_code(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    write_skill(tmp_path, "evil", raw=(
+        "---\nname: evil\ndescription: !!python/object/apply:os.system "
+        f"['touch {marker}']\n---\nbody").encode())
+    registry = registry_of(tmp_path)
+    assert "evil" not in registry.skills and not marker.exists()
+    assert "invalid YAML front matter" in registry.problems[0].message
+
+
+def test_added_and_edited_skills_are_picked_up_while_running(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    import tokenopt_tui.core.skill_library as skill_library
+
+    monkeypatch.setattr(skill_library, "REFRESH_INTERVAL_S", 0.0)
+    write_skill(tmp_path, "first", tags="[alpha, beta]")
+    library = SkillLibrary.from_sources(SkillSettings(threshold=0.1), [Source("t", tmp_path)])
+    assert library.select("gamma delta").loaded == ()
+    path = write_skill(tmp_path, "second", tags="[gamma, delta]")
+    assert [s.name for s in library.select("gamma delta").loaded] == ["second"]
+    path.write_text(path.read_text().replace("[gamma, delta]", "[epsilon, zeta]"))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert library.select("gamma delta").loaded == ()
+    assert [s.name for s in library.select("epsilon zeta").loaded] == ["second"]

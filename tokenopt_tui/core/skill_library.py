@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from tokenopt_tui.core.skill_match import Match, SkillMatcher
 from tokenopt_tui.core.skills import SkillError, SkillRegistry, Source, default_sources
 
 SKILL_HEADER = "[Skill: {name}] Guidance loaded for this request because it {reason}."
+#: How often a request may look for added, removed or edited skills (a few stat calls).
+REFRESH_INTERVAL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class SkillLibrary:
     settings: SkillSettings
     registry: SkillRegistry
     matcher: SkillMatcher = field(init=False)
+    _signature: tuple[int, ...] = field(init=False, default=())
+    _checked_at: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         self.rescan()
@@ -66,6 +71,31 @@ class SkillLibrary:
         """Read every source's front matter again (bodies stay lazy)."""
         self.registry.scan()
         self.matcher = SkillMatcher(self.registry.skills.values())
+        self._signature = self._current_signature()
+        self._checked_at = time.monotonic()
+
+    def _current_signature(self) -> tuple[int, ...]:
+        """mtimes of the source folders (a skill added or removed) and of every known
+        SKILL.md (front matter edited)."""
+        stamps = []
+        for path in [s.path for s in self.registry.sources] + [
+                s.path for s in self.registry.skills.values()]:
+            try:
+                stamps.append(os.stat(path).st_mtime_ns)
+            except OSError:
+                stamps.append(-1)
+        return tuple(stamps)
+
+    def refresh_if_changed(self) -> bool:
+        """Rescan when a skill was added, removed or edited (checked every few seconds)."""
+        now = time.monotonic()
+        if now - self._checked_at < REFRESH_INTERVAL_S:
+            return False
+        self._checked_at = now
+        if self._current_signature() == self._signature:
+            return False
+        self.rescan()
+        return True
 
     def rank(self, request: str) -> list[Match]:
         return self.matcher.rank(request, threshold=self.settings.threshold)
@@ -73,12 +103,13 @@ class SkillLibrary:
     def select(self, request: str) -> Selection:
         """The skills this request loads, within the count and token allowance."""
         started = time.perf_counter()
+        self.refresh_if_changed()
         settings = self.settings
         loaded: list[LoadedSkill] = []
         skipped: list[tuple[str, str]] = []
         spent = 0
-        for match in self.rank(request):
-            if len(loaded) >= settings.max_per_request:
+        for index, match in enumerate(self.rank(request)):
+            if index >= settings.max_per_request:  # bodies below the top K are never read
                 skipped.append((match.name, f"over {settings.max_per_request} per request"))
                 continue
             t0 = time.perf_counter()
