@@ -4,7 +4,7 @@ A skill is a folder holding `SKILL.md`: YAML front matter (`name`, `description`
 `tags`, optional `metadata`) between `---` lines, then a Markdown body. At start only
 the front matter is read; a body is read the first time a request needs it and cached
 until the file's mtime changes. Skill files are data: YAML is parsed with
-`safe_load`, nothing in a skill is ever executed, and a bad skill is skipped with a
+a safe loader, nothing in a skill is ever executed, and a bad skill is skipped with a
 warning that names its file while every other skill loads.
 
 Sources in precedence order: the user's folder, extra folders from config, then the
@@ -101,8 +101,9 @@ def parse_front_matter(text: str, path: Path) -> dict[str, Any]:
     """Validate front matter text into a dict; raises SkillError naming the file/field."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # a safe loader: plain data, no tags run
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -238,10 +239,9 @@ class SkillRegistry:
             text = skill.path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise SkillError(f"{skill.path}: not UTF-8 text (byte {exc.start})") from None
-        yaml_text, body_start = _split_front_matter(text[:MAX_FRONT_MATTER_BYTES], skill.path)
-        fields = parse_front_matter(yaml_text, skill.path)
-        if fields["name"] != name:
-            raise SkillError(f"{skill.path}: its name changed to {fields['name']!r}")
+        # The front matter was checked at scan; an edit to it triggers a rescan (see
+        # SkillLibrary.refresh_if_changed), so only the body is taken here.
+        _, body_start = _split_front_matter(text[:MAX_FRONT_MATTER_BYTES], skill.path)
         body = text[body_start:].strip()
         cached = _Body(stat.st_mtime_ns, body, count_tokens(body))
         self._bodies[name] = cached
