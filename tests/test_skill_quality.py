@@ -1,10 +1,10 @@
 """Matcher quality on the labelled prompts (tests/data/skill_prompts/*.jsonl).
 
 Targets from the issue: recall >= 90 %, precision >= 80 %. Measured (docs/skills.md):
-ranking recall 0.835 / precision 0.733 over all 126 prompts, 0.780 / 0.667 on the 44
-held-out ones, so the targets are NOT met yet. The assertions below are regression
+ranking recall 0.878 / precision 0.802 over all 126 prompts, 0.829 / 0.791 on the 44
+held-out ones, so recall is NOT at target yet. The assertions below are regression
 floors just under today's figures, not the targets; they fail if the matcher or the
-tags get worse.
+skills' tags and examples get worse.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ def rows() -> list[dict]:
 def score(library: SkillLibrary, data: list[dict]) -> tuple[float, float]:
     tp = fp = fn = 0
     for row in data:
-        got = {m.name for m in library.matcher.rank(row["prompt"], threshold=1.0, limit=3)}
+        got = {m.name for m in library.matcher.rank(row["prompt"],
+                                                    threshold=library.settings.threshold,
+                                                    limit=library.settings.max_per_request)}
         want = set(row["skills"])
         tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
     return tp / (tp + fn), tp / (tp + fp)
@@ -51,11 +53,11 @@ def test_recall_and_precision_floors() -> None:
     library = SkillLibrary.from_sources(SkillSettings(), [Source("bundled", REPO / "skills")])
     recall, precision = score(library, rows())
     print(f"skill matcher: recall {recall:.3f}, precision {precision:.3f}")
-    assert recall >= 0.80 and precision >= 0.70
+    assert recall >= 0.86 and precision >= 0.78
     held = [json.loads(line) for line in (PROMPTS[0].parent / "creator.jsonl").read_text()
             .splitlines() if line]
     recall, precision = score(library, held)
-    assert recall >= 0.75 and precision >= 0.62
+    assert recall >= 0.80 and precision >= 0.76
 
 
 def test_requests_that_need_no_skill_load_none() -> None:

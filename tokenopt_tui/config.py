@@ -80,7 +80,7 @@ class SkillSettings:
 
     enabled: bool = True
     dirs: tuple[Path, ...] = ()  # extra folders (e.g. ~/.claude/skills), after the user's
-    threshold: float = 1.0
+    threshold: float = 1.2
     max_per_request: int = 3
     allowance_tokens: int = 2_000
 

@@ -1,10 +1,11 @@
 """Which skills a request needs: keyword ranking with rapidfuzz, plus explicit invocation.
 
-Every skill contributes keywords: the words of its name and tags (strong) and of its
-description (weak), each weighted by how rare it is across the skills (a word every
-skill has tells nothing). A request's words are stemmed and looked up exactly, then,
-for longer words, fuzzily (typos, plurals) with rapidfuzz. A skill's score is the sum
-of its matched keywords' weights; it loads above a threshold. `/name` or `$name`
+Every skill contributes keywords: the words of its name and tags (strong), of its
+example requests (`metadata.examples`, medium) and of its description (weak), each
+weighted by how rare it is across the skills (a word every skill has tells nothing).
+A request's words are stemmed and looked up exactly, then, for longer words, fuzzily
+(typos, plurals) with rapidfuzz. A skill's score is the sum of its matched keywords'
+weights; it counts above a threshold, on two matched words or one of its name's. `/name` or `$name`
 invokes a skill outright. Built once per registry scan; a lookup is O(request words).
 """
 
@@ -24,10 +25,11 @@ from tokenopt_tui.core.skills import Skill
 #: one shared everyday word ("price", "share", "wait") is not evidence enough.
 MIN_WORDS = 2
 #: A second or third skill loads only if it scores this share of the best one.
-RELATIVE_CUTOFF = 0.5
+RELATIVE_CUTOFF = 0.6
 TAG_WEIGHT = 1.0
 NAME_WEIGHT = 1.0
 DESCRIPTION_WEIGHT = 0.35
+EXAMPLE_WEIGHT = 0.5  # words of `metadata.examples`: requests written as users phrase them
 FUZZY_MIN_LENGTH = 5
 FUZZY_CUTOFF = 88.0
 
@@ -96,6 +98,11 @@ class SkillMatcher:
             weighted: dict[str, float] = {}
             for word in words(skill.description):
                 weighted[word] = max(weighted.get(word, 0.0), DESCRIPTION_WEIGHT)
+            examples = skill.metadata.get("examples", [])
+            if isinstance(examples, list):
+                for example in examples:
+                    for word in words(str(example)):
+                        weighted[word] = max(weighted.get(word, 0.0), EXAMPLE_WEIGHT)
             for tag in skill.tags:
                 for word in words(tag.replace("-", " ")):
                     weighted[word] = TAG_WEIGHT
