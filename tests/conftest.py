@@ -41,6 +41,9 @@ def xdg_env(tmp_path: Path, shared_cache: Path) -> dict[str, str]:
         XDG_CACHE_HOME=str(shared_cache),
         TOKENOPT__LOCAL__MAX_TOKENS="24",
         TOKENOPT__MAX_TOKENS="16",
+        # Greedy decoding, so a real-model test sees the same reply every run (with
+        # sampling the 270M model now and then ends a reply on its first token).
+        TOKENOPT__LOCAL__TEMPERATURE="0",
     )
     env.pop("OPENROUTER_API_KEY", None)
     return env

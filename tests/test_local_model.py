@@ -51,7 +51,8 @@ def test_stop_scanner_cuts_at_the_stop_string_across_fragments() -> None:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def local_provider(prepared_model: Path):
-    provider = MlxLocalProvider("embedded", LocalSettings(max_tokens=24),
+    # Greedy decoding: the same text every run (sampling can end on the first token).
+    provider = MlxLocalProvider("embedded", LocalSettings(max_tokens=24, temperature=0.0),
                                 prepared_model.parent)
     stages = [event.stage async for event in provider.prepare()]
     assert stages == ["load", "load"]  # already prepared: only the load step
