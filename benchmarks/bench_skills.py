@@ -16,7 +16,7 @@ registry's body cache, not a disk read. The tokenizer is loaded before any timin
              bundled after each scan and for 200 of the 1,000 after each scan; warm (cached,
              only an mtime check) for the same skills. Target: p99 < 5 ms.
   match      `SkillMatcher` built over the 1,000 (build time), then
-             `rank(prompt, threshold=1.0)` for every labelled prompt
+             `rank(prompt, threshold=<the default>)` for every labelled prompt
              (tests/data/skill_prompts/*.jsonl). Target: < 10 ms.
   select     `SkillLibrary.select(prompt)` with the bundled skills and default
              SkillSettings, the whole path from prompt to bodies in context, over every
@@ -192,14 +192,15 @@ def bench_match(large_root: Path, prompts: list[dict], args: argparse.Namespace)
     for _ in range(args.match_repeats):
         for p in prompts:
             t0 = time.perf_counter()
-            found = matcher.rank(p["prompt"], threshold=1.0)
+            found = matcher.rank(p["prompt"], threshold=SkillSettings().threshold)
             times.append((time.perf_counter() - t0) * 1000)
             hits.append(len(found))
     header(f"SkillMatcher over {len(skills):,} skills ({len(matcher.keywords):,} keywords, "
            f"{len(matcher._fuzzy_choices):,} fuzzy candidates)")
     print(f"{'build':<36} {len(builds):>6} {statistics.median(builds):9.1f} "
           f"{pct(builds, 0.99):9.1f} {max(builds):9.1f}")
-    print(row(f"rank(threshold=1.0), x{args.match_repeats} (< 10)", times))
+    print(row(f"rank(threshold={SkillSettings().threshold}), x{args.match_repeats} (< 10)",
+              times))
     print(f"  skills at or above the threshold per prompt: mean {statistics.mean(hits):.0f}, "
           f"max {max(hits)}")
 
