@@ -68,6 +68,7 @@ class ChatSession:
         self.flush_interval = FLUSH_INTERVAL_S
         self._announced = "ok"  # the highest budget level already reported
         self._titled = False
+        self._task_type: str | None = None  # the classifier's, for the dashboard
 
     @classmethod
     async def start(cls, services: Services, session_type: str = "direct_chat",
@@ -189,10 +190,11 @@ class ChatSession:
         if skills_message is not None:
             messages = [skills_message, *messages]
 
+        decision = classify(text, history_turns=len(self.context.entries) // 2)
+        self._task_type = decision.task_type
         if self.tier is not None:
             start, reasons = self.tier, (f"pinned to tier {self.tier}",)
         else:
-            decision = classify(text, history_turns=len(self.context.entries) // 2)
             start = min(decision.tier, len(config.tiers))
             reasons = (f"{decision.task_type}, {decision.complexity} complexity",
                        *decision.reasons)
@@ -395,7 +397,7 @@ class ChatSession:
                     continue
                 spent, dollars = await self._record_call(
                     attempt, usage, error=item.error if failed else None,
-                    prompt_estimate=count_tokens(extractive))
+                    prompt_estimate=count_tokens(extractive), task_type="compaction")
                 tokens, cost = tokens + spent, cost + dollars
                 if not failed:
                     text = "".join(attempt.parts)
@@ -409,7 +411,8 @@ class ChatSession:
         yield (extractive, f"extractive (LLM summary discarded: {verdict})", tokens, cost)
 
     async def _record_call(self, attempt: _Attempt, usage: Usage | None, error: str | None,
-                           prompt_estimate: int) -> tuple[int, float]:
+                           prompt_estimate: int, task_type: str | None = None
+                           ) -> tuple[int, float]:
         """Store one model call (estimated if no usage came) and add it to the budget."""
         provider = attempt.provider
         text = "".join(attempt.parts)
@@ -427,7 +430,8 @@ class ChatSession:
             started_at=attempt.started_at, latency_ms=attempt.latency_ms,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens,
-            cost_usd=cost, estimated=usage.estimated, error=error)
+            cost_usd=cost, estimated=usage.estimated, error=error,
+            task_type=task_type or self._task_type)
         spent = usage.prompt_tokens + usage.completion_tokens
         self.tokens_used += spent
         return spent, cost

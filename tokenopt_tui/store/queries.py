@@ -319,6 +319,7 @@ class StoreQueries:
         cost_usd: float = 0.0,
         estimated: bool = False,
         error: str | None = None,
+        task_type: str | None = None,
     ) -> int:
         """Insert the call and roll its usage into the session row, atomically.
 
@@ -332,8 +333,8 @@ class StoreQueries:
                 op,
                 "INSERT INTO model_calls (session_id, message_id, tier, provider, endpoint, "
                 "model, started_at, latency_ms, prompt_tokens, completion_tokens, "
-                "cached_tokens, reasoning_tokens, cost_usd, estimated, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "cached_tokens, reasoning_tokens, cost_usd, estimated, error, task_type) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id,
                     message_id,
@@ -350,6 +351,7 @@ class StoreQueries:
                     cost_usd,
                     int(estimated),
                     error,
+                    task_type,
                 ),
             )
             changed = await self._update(
