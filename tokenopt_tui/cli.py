@@ -1,4 +1,5 @@
-"""Command line: `tokenopt` (chat), `ask`, `doctor`, `model prepare`.
+"""Command line: `tokenopt` (chat), `ask`, `doctor`, `model prepare`, `skills`,
+`history`, `export`, `stats`.
 
 Heavy modules (textual, mlx, openai) are imported inside the commands that need them.
 Exit codes: 0 ok, 1 the model call failed, 2 bad config/usage/database, 3 the session's
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     from tokenopt_tui import skills_cli
 
     skills_cli.add_parser(sub)
+    from tokenopt_tui import history_cli
+
+    history_cli.add_parsers(sub)
     model = sub.add_parser("model", help="manage the local model")
     model.add_argument("action", choices=["prepare"])
     return parser
@@ -83,6 +87,10 @@ def _run(argv: list[str] | None) -> int:
         return asyncio.run(doctor(config, paths, sys.stdout))
     if command == "model":
         return asyncio.run(_prepare(config, paths))
+    if command in ("history", "export", "stats"):
+        from tokenopt_tui import history_cli
+
+        return asyncio.run(history_cli.run(args, config, paths))
     if command == "skills":
         from tokenopt_tui import skills_cli
 

@@ -103,6 +103,21 @@ class MessageRow:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One session as the history list shows it."""
+
+    id: int
+    type: str
+    title: str | None
+    created_at: str
+    status: str
+    turns: int
+    tokens_used: int
+    cost_usd: float
+    tiers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class EventRow:
     """One row of `events`, with its JSON payload decoded."""
 
@@ -133,6 +148,13 @@ class StoreQueries:
     def transaction(self, op: str = "transaction") -> AbstractAsyncContextManager[None]:
         """BEGIN IMMEDIATE … COMMIT around a block; ROLLBACK on any exception."""
         raise NotImplementedError
+
+    async def read(self, op: str, sql: str, params: Sequence[SqlParam] = ()
+                   ) -> list[sqlite3.Row]:
+        """A read-only aggregate for the metrics module (its SQL lives there)."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise StoreError(f"{op}: only SELECT statements may be read")
+        return await self._fetchall(op, sql, params)
 
     # -- sessions -------------------------------------------------------------------
 
@@ -179,6 +201,56 @@ class StoreQueries:
             (limit,),
         )
         return [SessionRow.from_row(row) for row in rows]
+
+    async def history(self, limit: int = 200, offset: int = 0,
+                      session_ids: Sequence[int] | None = None) -> list[HistoryRow]:
+        """Sessions newest first with their turns and tiers used (or just `session_ids`,
+        in that order). Each figure is an indexed subquery, so a page costs the same
+        with 10 or 10,000 sessions."""
+        where, params = "", [limit, offset]
+        if session_ids is not None:
+            if not session_ids:
+                return []
+            marks = ", ".join("?" for _ in session_ids)
+            where, params = f"WHERE s.id IN ({marks})", [*session_ids, len(session_ids), 0]
+        rows = await self._fetchall(
+            "history",
+            "SELECT s.id, s.type, s.title, s.created_at, s.status, "
+            "(SELECT COUNT(*) FROM messages AS m WHERE m.session_id = s.id "
+            " AND m.role = 'user'), s.tokens_used, s.cost_usd, "
+            "(SELECT GROUP_CONCAT(DISTINCT c.tier) FROM model_calls AS c "
+            " WHERE c.session_id = s.id AND c.error IS NULL) "
+            f"FROM sessions AS s {where} ORDER BY s.id DESC LIMIT ? OFFSET ?",
+            params,
+        )
+        out = [HistoryRow(sid, stype, title, created, status, int(turns), int(tokens),
+                          float(cost), tuple(sorted(int(t) for t in (tiers or "").split(",")
+                                                    if t)))
+               for sid, stype, title, created, status, turns, tokens, cost, tiers in rows]
+        if session_ids is not None:
+            order = {sid: i for i, sid in enumerate(session_ids)}
+            out.sort(key=lambda r: order[r.id])
+        return out
+
+    async def search_sessions(self, query: str, limit: int = 50) -> list[int]:
+        """Sessions whose messages match `query` (FTS5), best match first."""
+        match = fts_query(query)
+        if match is None:
+            return []
+        rows = await self._fetchall(
+            f"search_sessions({query[:40]!r})",
+            "SELECT m.session_id, MIN(messages_fts.rank) AS best FROM messages_fts "
+            "JOIN messages AS m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? "
+            "GROUP BY m.session_id ORDER BY best LIMIT ?",
+            (match, limit),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def delete_session(self, session_id: int) -> None:
+        """Delete a session and everything in it (messages, calls, events, skill loads)."""
+        op = f"delete_session({session_id})"
+        if not await self._update(op, "DELETE FROM sessions WHERE id = ?", (session_id,)):
+            raise StoreError(f"{op}: no such session")
 
     async def session_tokens(self, session_id: int) -> int:
         """Prompt+completion tokens spent so far in the session (for budget checks)."""
