@@ -25,7 +25,14 @@ from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
 from tokenopt_tui.ui.screens.dialogs import HaltScreen, TextViewScreen
 from tokenopt_tui.ui.screens.skills import SkillsScreen
-from tokenopt_tui.ui.themes import bundled_theme_dir, load_themes, user_theme_dir
+from tokenopt_tui.ui.themes import (
+    bundled_theme_dir,
+    load_themes,
+    read_saved_theme,
+    ui_state_file,
+    user_theme_dir,
+    write_saved_theme,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +67,24 @@ class TokenoptApp(App[None]):
     # -- themes -------------------------------------------------------------------
 
     def _install_themes(self) -> list[str]:
-        """Register bundled then user themes and apply the configured one."""
+        """Register bundled then user themes; apply the remembered theme, else the configured one.
+
+        A theme picked at run time (saved by `watch_theme`) wins over config's `theme`
+        while it is installed; a saved theme since removed falls back to the config.
+        """
         loaded = load_themes([bundled_theme_dir(),
                               user_theme_dir(self.services.paths.config_file)])
         for theme in loaded.themes:
             self.register_theme(theme)
         warnings = list(loaded.warnings)
+        saved, problem = read_saved_theme(ui_state_file(self.services.paths.data_dir))
+        if problem is not None:
+            warnings.append(problem)
+        if saved is not None:
+            if saved in self.available_themes:
+                self.theme = saved
+                return warnings
+            log.info("saved theme %r is not installed; using the config's theme", saved)
         wanted = self.services.config.theme
         if wanted in self.available_themes:
             self.theme = wanted
@@ -75,6 +94,23 @@ class TokenoptApp(App[None]):
             if FALLBACK_THEME in self.available_themes:
                 self.theme = FALLBACK_THEME
         return warnings
+
+    def watch_theme(self, name: str) -> None:
+        """Remember a theme picked at run time (command palette "Change theme").
+
+        Only while running: `_install_themes` sets the theme from the constructor, and
+        that value came from the state file or the config, so writing it back would
+        turn a config default into a sticky choice. The file is a few bytes: writing
+        it here, synchronously, costs less than the CSS refresh the change triggers.
+        """
+        if not self.is_running:
+            return
+        try:
+            write_saved_theme(ui_state_file(self.services.paths.data_dir), name)
+        except OSError as exc:
+            message = f"theme '{name}' not remembered: {exc}"
+            log.warning(message)
+            self.notify(message, title="Theme", severity="warning", timeout=10, markup=False)
 
     # -- screens ------------------------------------------------------------------
 

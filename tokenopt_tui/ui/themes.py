@@ -2,10 +2,18 @@
 
 A broken file must never stop the app: each problem becomes one warning naming
 the file and the key, and the remaining themes still load.
+
+The theme picked at run time (command palette, "Change theme") is remembered in
+a small JSON state file under the data folder, not in config.toml: the config is
+the user's hand-written file and the app never rewrites it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
@@ -113,3 +121,73 @@ def load_themes(folders: Iterable[Traversable | None]) -> ThemeLoad:
             except ThemeFileError as exc:
                 result.warnings.append(f"theme ignored: {exc}")
     return result
+
+
+# -- the remembered choice --------------------------------------------------------
+
+UI_STATE_FILE = "ui-state.json"
+THEME_STATE_KEY = "theme"
+
+
+def ui_state_file(data_dir: Path) -> Path:
+    """UI state is app-written data, so it lives in the data folder, beside the database."""
+    return data_dir / UI_STATE_FILE
+
+
+def _read_state(state_file: Path) -> dict[str, Any]:
+    """The state file's JSON object; raises OSError/ValueError when it can't be used."""
+    data = json.loads(state_file.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def read_saved_theme(state_file: Path) -> tuple[str | None, str | None]:
+    """The remembered theme name, and a warning when the file exists but can't be used.
+
+    Returns `(name, None)`, `(None, None)` when nothing was saved yet, or
+    `(None, warning)`: a corrupt or unreadable state file must cost the user one
+    warning and their saved choice, never the start of the app.
+    """
+    try:
+        data = _read_state(state_file)
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError too
+        return None, f"UI state ignored: {state_file}: {exc}"
+    name = data.get(THEME_STATE_KEY)
+    if name is None:
+        return None, None
+    if not isinstance(name, str) or not name:
+        return None, (f"UI state ignored: {state_file}: key '{THEME_STATE_KEY}': "
+                      f"expected a theme name, got {name!r}")
+    return name, None
+
+
+def write_saved_theme(state_file: Path, name: str) -> None:
+    """Remember `name` as the theme, keeping any other keys of the state file.
+
+    The file is written to a temporary file in the same folder, then renamed over
+    the old one (`os.replace` is atomic), so a crash mid-write leaves the previous
+    state rather than half a JSON document. A state file that can't be read is
+    simply replaced. Raises OSError when the folder or file can't be written.
+    """
+    try:
+        data = _read_state(state_file)
+    except (OSError, ValueError):
+        data = {}
+    data[THEME_STATE_KEY] = name
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=state_file.parent, prefix=f".{state_file.name}.",
+                                suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, state_file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
