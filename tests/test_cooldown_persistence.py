@@ -25,6 +25,7 @@ from tokenopt_tui.core.router import AttemptFailed, RouteFinished, Router
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.services import make_services
 from tokenopt_tui.store import Store
+from tokenopt_tui.store.migrations import latest_version
 
 MESSAGES = [ChatMessage("user", "hello")]
 
@@ -201,7 +202,7 @@ async def test_doctor_shows_cooling_down_until(server: FaultServer, xdg_env: dic
 
     result = await asyncio.to_thread(run_cli, ["doctor"], xdg_env, 60)
     assert result.returncode == 0, result.stderr
-    assert f"{db} (ok, schema v3)" in result.stdout
+    assert f"{db} (ok, schema v{latest_version()})" in result.stdout
     [line] = [line for line in result.stdout.splitlines() if " flaky " in line]
     match = re.search(r"cooling down until (\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) "
                       r"\(last error: rate_limit: .*429", line)

@@ -24,6 +24,7 @@ from tokenopt_tui.services import Services
 from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
 from tokenopt_tui.ui.screens.dialogs import HaltScreen, TextViewScreen
+from tokenopt_tui.ui.screens.history import HistoryScreen
 from tokenopt_tui.ui.screens.skills import SkillsScreen
 from tokenopt_tui.ui.themes import (
     bundled_theme_dir,
@@ -50,6 +51,7 @@ class TokenoptApp(App[None]):
         Binding("escape", "cancel_reply", "Stop reply", id="cancel-reply"),
         Binding("ctrl+n", "new_session", "New session", id="new-session"),
         Binding("ctrl+o", "show_skills", "Skills", id="show-skills"),
+        Binding("ctrl+g", "show_history", "History", id="show-history"),
     ]
 
     def __init__(self, services: Services, *, session_type: str = "direct_chat",
@@ -138,6 +140,8 @@ class TokenoptApp(App[None]):
                             "when this one is halted)", self.action_new_session)
         yield SystemCommand("Skills", "Browse skills, read a body (/skills)",
                             self.action_show_skills)
+        yield SystemCommand("History", "Search, open, resume, rename, delete or export past "
+                            "sessions (/history)", self.action_show_history)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -219,6 +223,37 @@ class TokenoptApp(App[None]):
             except TypeError:  # an event written by an older version: skip it
                 continue
 
+    def action_show_history(self) -> None:
+        if self.session is None:
+            self.notify("The database is not open yet.", severity="warning", markup=False)
+            return
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(self.services))
+
+    def on_history_screen_resume_requested(self,
+                                           message: HistoryScreen.ResumeRequested) -> None:
+        self.resume_session(message.session_id)
+
+    @work(exclusive=True, group="session", exit_on_error=False, name="resume session")
+    async def resume_session(self, session_id: int) -> None:
+        """Leave the history and continue a past session in the chat."""
+        if self._chat is not None and self._chat.replying:
+            self.notify("A reply is still streaming: stop it (Esc) first.",
+                        severity="warning", markup=False)
+            return
+        session = await ChatSession.resume(self.services, session_id, tier=self.tier)
+        while self.screen is not self.chat and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.session = session
+        await self.chat.switch_session(session)
+        rows = await self.services.store.session_messages(session_id)
+        await self.chat.show_history(rows)
+        await self.replay_panels(session_id)
+        if session.halted:
+            self.chat.add_notice("This session has used its budget; Ctrl+N continues in a "
+                                 "new session seeded with its summary.")
+        self.notify(f"Resumed session #{session_id}.", markup=False)
+
     def action_show_skills(self) -> None:
         library = self.services.scanned_skills
         if library is None:
@@ -266,6 +301,8 @@ class TokenoptApp(App[None]):
             self.action_new_session()
         elif words[0] == "/skills" and len(words) == 1:
             self.action_show_skills()
+        elif words[0] == "/history" and len(words) == 1:
+            self.action_show_history()
         elif words[0] == "/show" and len(words) == 2 and words[1].lstrip("#").isdigit():
             self.show_stored(int(words[1].lstrip("#")))
         elif words[0] == "/tier" and self.session is not None and len(words) == 2:
@@ -280,7 +317,7 @@ class TokenoptApp(App[None]):
                 self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
         else:
             self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
-                                "/skills, /show ID, /tier N, /tier auto or /why.")
+                                "/skills, /history, /show ID, /tier N, /tier auto or /why.")
 
     @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
     async def send(self, text: str) -> None:

@@ -197,6 +197,7 @@ class ChatScreen(Screen[None]):
         """Show a fresh session: empty list (and its seed summary), panels reset."""
         await self.messages.remove_children()
         self.compression_panel.clear()
+        self.skills_panel.clear()
         self.route_log = []
         if seed:
             self.add_notice("New session seeded with the summary of the previous one:\n\n"

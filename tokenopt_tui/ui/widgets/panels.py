@@ -155,6 +155,12 @@ class EventListPanel(Panel):
         self.query_one(".panel-empty", Static).display = False
         self.mount(Static(Content(line), classes="panel-line"))
 
+    def clear(self) -> None:
+        """Back to the placeholder (a new or resumed session)."""
+        self.lines.clear()
+        self.query(".panel-line").remove()
+        self.query_one(".panel-empty", Static).display = True
+
 
 class CompressionPanel(EventListPanel):
     """Every context compaction of this session, newest last; each one expands to show
