@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -23,9 +23,11 @@ from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.services import Services
 from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
-from tokenopt_tui.ui.screens.dialogs import HaltScreen, TextViewScreen
-from tokenopt_tui.ui.screens.history import HistoryScreen
-from tokenopt_tui.ui.screens.skills import SkillsScreen
+
+if TYPE_CHECKING:  # the other screens are imported when first opened
+    from tokenopt_tui.ui.screens.history import HistoryScreen
+
+    ResumeRequested = HistoryScreen.ResumeRequested
 from tokenopt_tui.ui.themes import (
     bundled_theme_dir,
     load_themes,
@@ -52,6 +54,7 @@ class TokenoptApp(App[None]):
         Binding("ctrl+n", "new_session", "New session", id="new-session"),
         Binding("ctrl+o", "show_skills", "Skills", id="show-skills"),
         Binding("ctrl+g", "show_history", "History", id="show-history"),
+        Binding("ctrl+t", "show_dashboard", "Dashboard", id="show-dashboard"),
     ]
 
     def __init__(self, services: Services, *, session_type: str = "direct_chat",
@@ -142,6 +145,8 @@ class TokenoptApp(App[None]):
                             self.action_show_skills)
         yield SystemCommand("History", "Search, open, resume, rename, delete or export past "
                             "sessions (/history)", self.action_show_history)
+        yield SystemCommand("Dashboard", "Costs, tiers, skills and the plan's success "
+                            "criteria (/stats)", self.action_show_dashboard)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -224,14 +229,24 @@ class TokenoptApp(App[None]):
                 continue
 
     def action_show_history(self) -> None:
+        from tokenopt_tui.ui.screens.history import HistoryScreen  # on first use
+
         if self.session is None:
             self.notify("The database is not open yet.", severity="warning", markup=False)
             return
         if not isinstance(self.screen, HistoryScreen):
             self.push_screen(HistoryScreen(self.services))
 
-    def on_history_screen_resume_requested(self,
-                                           message: HistoryScreen.ResumeRequested) -> None:
+    def action_show_dashboard(self) -> None:
+        from tokenopt_tui.ui.screens.dashboard import DashboardScreen
+
+        if self.session is None:
+            self.notify("The database is not open yet.", severity="warning", markup=False)
+            return
+        if not isinstance(self.screen, DashboardScreen):
+            self.push_screen(DashboardScreen(self.services))
+
+    def on_history_screen_resume_requested(self, message: ResumeRequested) -> None:
         self.resume_session(message.session_id)
 
     @work(exclusive=True, group="session", exit_on_error=False, name="resume session")
@@ -255,6 +270,8 @@ class TokenoptApp(App[None]):
         self.notify(f"Resumed session #{session_id}.", markup=False)
 
     def action_show_skills(self) -> None:
+        from tokenopt_tui.ui.screens.skills import SkillsScreen
+
         library = self.services.scanned_skills
         if library is None:
             self.notify("Skills are off (config key 'skills.enabled') or still loading.",
@@ -303,6 +320,8 @@ class TokenoptApp(App[None]):
             self.action_show_skills()
         elif words[0] == "/history" and len(words) == 1:
             self.action_show_history()
+        elif words[0] == "/stats" and len(words) == 1:
+            self.action_show_dashboard()
         elif words[0] == "/show" and len(words) == 2 and words[1].lstrip("#").isdigit():
             self.show_stored(int(words[1].lstrip("#")))
         elif words[0] == "/tier" and self.session is not None and len(words) == 2:
@@ -317,7 +336,7 @@ class TokenoptApp(App[None]):
                 self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
         else:
             self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
-                                "/skills, /history, /show ID, /tier N, /tier auto or /why.")
+                                "/skills, /history, /stats, /show ID, /tier N, /tier auto or /why.")
 
     @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
     async def send(self, text: str) -> None:
@@ -384,6 +403,7 @@ class TokenoptApp(App[None]):
 
     def on_chat_screen_halt_offered(self, message: ChatScreen.HaltOffered) -> None:
         from tokenopt_tui.core.tokens import count_tokens
+        from tokenopt_tui.ui.screens.dialogs import HaltScreen
 
         event = message.event
 
@@ -397,6 +417,8 @@ class TokenoptApp(App[None]):
     @work(group="viewer", exit_on_error=False, name="show message")
     async def show_stored(self, message_id: int) -> None:
         """/show ID: a stored message whole (how a text sent by reference is read)."""
+        from tokenopt_tui.ui.screens.dialogs import TextViewScreen
+
         row = await self.services.store.get_message(message_id)
         if row is None:
             self.chat.add_error(f"/show: there is no message #{message_id}.")

@@ -1,0 +1,156 @@
+"""Dashboard: the plan's metrics and success criteria at a glance, with plots.
+
+All figures come from `core.metrics.collect` (the same as `tokenopt stats`), read in a
+worker; d / w / m switch the period. Plots (textual-plotext) are used where a picture
+reads better: cost per day, tier distribution, top skills.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+from textual_plotext import PlotextPlot
+
+from tokenopt_tui.core.text import terminal_safe
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from tokenopt_tui.core.metrics import Criterion, Stats
+    from tokenopt_tui.services import Services
+
+PERIOD_NAMES = {"day": "today", "week": "last 7 days", "month": "last 30 days"}
+
+
+def criterion_text(c: Criterion) -> str:
+    value = "no data yet" if c.value is None else (
+        f"${c.value:.4f}" if c.unit == "$" else f"{c.value:.0%}" if c.unit == "share"
+        else f"{c.value:,.0f} {c.unit}" if c.unit == "tokens" else f"{c.value:.2f} {c.unit}")
+    target = (f"< ${c.target:.2f}" if c.unit == "$" else f"≥ {c.target:.0%}"
+              if c.unit == "share" else f"< {c.target:,.0f} {c.unit}")
+    mark = {True: "✔", False: "✘", None: "–"}[c.ok]
+    return f"{mark} {c.name}\n{value}\ntarget {target}"
+
+
+class DashboardScreen(Screen[None]):
+    """Metrics for a period (see the module docstring)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("d", "period('day')", "Today"),
+        Binding("w", "period('week')", "7 days"),
+        Binding("m", "period('month')", "30 days"),
+    ]
+
+    def __init__(self, services: Services, period: str = "day",
+                 now: datetime | None = None) -> None:
+        """`now` fixes the clock (snapshot tests); by default it is the current time."""
+        super().__init__(id="dashboard")
+        self.services = services
+        self.period = period
+        self.now = now
+        self.stats: Stats | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(Content("Dashboard"), id="dashboard-title", classes="dialog-title")
+        with Grid(id="criteria"):
+            for i in range(4):
+                yield Static("", id=f"criterion-{i}", classes="criterion")
+        with Horizontal(id="plots"):
+            yield PlotextPlot(id="plot-cost")
+            yield PlotextPlot(id="plot-tiers")
+            yield PlotextPlot(id="plot-skills")
+        with VerticalScroll(id="dashboard-figures"):
+            yield Static("loading…", id="figures")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_period(self, period: str) -> None:
+        self.period = period
+        self.load()
+
+    @work(exclusive=True, group="dashboard", exit_on_error=False)
+    async def load(self) -> None:
+        from tokenopt_tui.core.metrics import collect
+
+        config = self.services.config
+        paid = {t.number for t in config.tiers if t.paid}
+        self.stats = await collect(self.services.store, self.period, paid_tiers=paid,
+                                   now=self.now)
+        self.render_stats(self.stats)
+
+    def render_stats(self, stats: Stats) -> None:
+        self.query_one("#dashboard-title", Label).update(Content(
+            f"Dashboard · {PERIOD_NAMES[stats.period]} (d / w / m to switch)"))
+        for i, c in enumerate(stats.criteria):
+            card = self.query_one(f"#criterion-{i}", Static)
+            card.update(Content(criterion_text(c)))
+            card.set_class(c.ok is True, "-ok")
+            card.set_class(c.ok is False, "-miss")
+        self._plot_cost(stats)
+        self._plot_tiers(stats)
+        self._plot_skills(stats)
+        self.query_one("#figures", Static).update(Content(terminal_safe(figures_text(stats))))
+
+    def _plot_cost(self, stats: Stats) -> None:
+        widget = self.query_one("#plot-cost", PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.title("cost per day, last 30 days ($)")
+        if stats.cost_by_day:
+            plt.bar([d[5:] for d, _ in stats.cost_by_day], [c for _, c in stats.cost_by_day])
+        widget.refresh()
+
+    def _plot_tiers(self, stats: Stats) -> None:
+        widget = self.query_one("#plot-tiers", PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.title("calls per tier")
+        calls: dict[str, int] = {}
+        for tier, _, n, _ in stats.tier_distribution:
+            key = f"T{tier}" if tier is not None else "?"
+            calls[key] = calls.get(key, 0) + n
+        if calls:
+            plt.bar(list(calls), list(calls.values()))
+        widget.refresh()
+
+    def _plot_skills(self, stats: Stats) -> None:
+        widget = self.query_one("#plot-skills", PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.title("top skills (loads)")
+        top = stats.skill_usage[:6]
+        if top:
+            plt.bar([n.removeprefix("aria-") for n, _, _ in top], [c for _, c, _ in top],
+                    orientation="horizontal")
+        widget.refresh()
+
+
+def figures_text(stats: Stats) -> str:
+    lines = [f"cost: today ${stats.cost_today:.4f} · 7 days ${stats.cost_week:.4f} · "
+             f"30 days ${stats.cost_month:.4f}",
+             f"sessions {stats.sessions:,} · tokens {stats.tokens:,} · completed replies "
+             f"{stats.completed_replies:,} · tokens per completed task "
+             f"{stats.tokens_per_completed_task or '-'}",
+             f"saved by compression {stats.tokens_saved_by_compression:,} tokens · skill "
+             f"text loaded {stats.skill_tokens_loaded:,} tokens · cache hits: no cache yet",
+             "", "tokens per task type"]
+    lines += [f"  {t:<12} {tokens:>10,} tokens {calls:>6} calls"
+              for t, tokens, calls in stats.tokens_by_task_type] or ["  none yet"]
+    lines += ["", "models"]
+    lines += [f"  T{tier if tier is not None else '?'} {model:<36} {calls:>6} calls "
+              f"{tokens:>10,} tokens" for tier, model, calls, tokens in stats.tier_distribution
+              ] or ["  none yet"]
+    return "\n".join(lines)
