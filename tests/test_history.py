@@ -74,6 +74,9 @@ async def test_history_search_export_delete_and_stats(xdg_env) -> None:
         assert len(by_type) >= 2 and "unknown" not in by_type
         assert stats.sessions == 3 and stats.completed_replies == 7
         assert stats.tokens_saved_by_compression > 0
+        assert stats.requests == 7 and stats.tokens_saved_by_lazy_skills is None
+        eager = await collect(store, "day", eager_skill_tokens=30_000)
+        assert eager.tokens_saved_by_lazy_skills == 7 * 30_000 - eager.skill_tokens_loaded
         assert [s[0] for s in stats.skill_usage] == ["aria-cron"]
         assert {tier for tier, *_ in stats.tier_distribution} == {1, 3}
         criteria = {c.name: c for c in stats.criteria}
@@ -114,6 +117,7 @@ async def test_cli_history_export_and_stats(xdg_env) -> None:
         "cost today", "tasks on free tiers", "average session tokens", "skill load p95"}
     text = run_cli(["stats"], xdg_env)
     assert "success criteria" in text.stdout and "tokens per task type" in text.stdout
+    assert "by lazy skills " in text.stdout and "over 7 requests" in text.stdout
 
 
 def test_stats_rejects_an_unknown_period(xdg_env) -> None:

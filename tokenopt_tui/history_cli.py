@@ -41,7 +41,7 @@ async def run(args: argparse.Namespace, config: Config, paths: Paths,
             return await _history(store, args, out)
         if args.command == "export":
             return await _export(store, args, out, err)
-        return await _stats(store, config, args, out)
+        return await _stats(store, config, args, out, services)
     finally:
         await services.aclose()
 
@@ -79,11 +79,14 @@ async def _export(store: Any, args: argparse.Namespace, out: TextIO, err: TextIO
     return 0
 
 
-async def _stats(store: Any, config: Config, args: argparse.Namespace, out: TextIO) -> int:
+async def _stats(store: Any, config: Config, args: argparse.Namespace, out: TextIO,
+                 services: Any) -> int:
     from tokenopt_tui.core.metrics import collect
 
     paid = {t.number for t in config.tiers if t.paid}
-    stats = await collect(store, args.period, paid_tiers=paid)
+    library = services.skills
+    eager = library.eager_tokens() if library is not None else None
+    stats = await collect(store, args.period, paid_tiers=paid, eager_skill_tokens=eager)
     if args.json:
         out.write(json.dumps(stats.to_dict(), indent=2) + "\n")
         return 0
@@ -94,8 +97,10 @@ async def _stats(store: Any, config: Config, args: argparse.Namespace, out: Text
     w(f"sessions {stats.sessions}, tokens {stats.tokens:,}, completed replies "
       f"{stats.completed_replies}, tokens per completed task "
       f"{stats.tokens_per_completed_task or '-'}\n")
-    w(f"saved by compression {stats.tokens_saved_by_compression:,} tokens; skill text "
-      f"loaded {stats.skill_tokens_loaded:,} tokens; cache hits: no cache yet\n")
+    lazy = stats.tokens_saved_by_lazy_skills
+    w(f"saved by compression {stats.tokens_saved_by_compression:,} tokens; by lazy skills "
+      f"{'-' if lazy is None else f'{lazy:,}'} tokens ({stats.skill_tokens_loaded:,} loaded "
+      f"over {stats.requests} requests); cache hits: no cache yet\n")
     w("\ntokens per task type\n")
     for task, tokens, calls in stats.tokens_by_task_type:
         w(f"  {task:<12} {tokens:>10,} tokens  {calls:>5} calls\n")

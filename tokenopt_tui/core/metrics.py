@@ -55,6 +55,8 @@ class Stats:
     tokens_per_completed_task: float | None = None
     tokens_saved_by_compression: int = 0
     skill_tokens_loaded: int = 0
+    requests: int = 0
+    tokens_saved_by_lazy_skills: int | None = None  # None: the eager size is unknown
     cache_hits: int | None = None  # no result cache yet
     criteria: list[Criterion] = field(default_factory=list)
 
@@ -63,8 +65,11 @@ class Stats:
 
 
 async def collect(store: Store, period: str = "day", paid_tiers: set[int] | None = None,
-                  now: datetime | None = None) -> Stats:
-    """Every figure of the dashboard for `period` (see the module docstring)."""
+                  now: datetime | None = None, eager_skill_tokens: int | None = None) -> Stats:
+    """Every figure of the dashboard for `period` (see the module docstring).
+
+    `eager_skill_tokens` is what every request would carry with all skill bodies in
+    the prompt (the plan's "before"); with it, the lazy-skill saving is computed."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
     since = period_start(period, now)
@@ -118,6 +123,13 @@ async def collect(store: Store, period: str = "day", paid_tiers: set[int] | None
         "WHERE kind = 'ContextCompacted' AND created_at >= ?", (since,))
     stats.tokens_saved_by_compression = int(saved)
     stats.skill_tokens_loaded = sum(t for _, _, t in stats.skill_usage)
+    [(requests,)] = await q(
+        "stats: requests",
+        "SELECT COUNT(*) FROM messages WHERE role = 'user' AND created_at >= ?", (since,))
+    stats.requests = int(requests)
+    if eager_skill_tokens is not None:
+        stats.tokens_saved_by_lazy_skills = max(
+            0, stats.requests * eager_skill_tokens - stats.skill_tokens_loaded)
     stats.criteria = await _criteria(store, stats, since, paid_tiers or set(), now)
     return stats
 

@@ -97,6 +97,17 @@ class SkillLibrary:
         self.rescan()
         return True
 
+    def eager_tokens(self) -> int:
+        """Tokens of every body together: what each request would carry if skills were
+        all in the prompt (reads every body: for the dashboard, never at start)."""
+        total = 0
+        for name in self.registry.skills:
+            try:
+                total += self.registry.body(name)[1]
+            except (SkillError, OSError):
+                continue
+        return total
+
     def rank(self, request: str) -> list[Match]:
         return self.matcher.rank(request, threshold=self.settings.threshold)
 

@@ -83,12 +83,16 @@ class DashboardScreen(Screen[None]):
 
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     async def load(self) -> None:
+        import asyncio
+
         from tokenopt_tui.core.metrics import collect
 
         config = self.services.config
         paid = {t.number for t in config.tiers if t.paid}
+        library = self.services.scanned_skills
+        eager = await asyncio.to_thread(library.eager_tokens) if library is not None else None
         self.stats = await collect(self.services.store, self.period, paid_tiers=paid,
-                                   now=self.now)
+                                   now=self.now, eager_skill_tokens=eager)
         self.render_stats(self.stats)
 
     def render_stats(self, stats: Stats) -> None:
@@ -138,14 +142,20 @@ class DashboardScreen(Screen[None]):
         widget.refresh()
 
 
+def _figure(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def figures_text(stats: Stats) -> str:
     lines = [f"cost: today ${stats.cost_today:.4f} · 7 days ${stats.cost_week:.4f} · "
              f"30 days ${stats.cost_month:.4f}",
              f"sessions {stats.sessions:,} · tokens {stats.tokens:,} · completed replies "
              f"{stats.completed_replies:,} · tokens per completed task "
              f"{stats.tokens_per_completed_task or '-'}",
-             f"saved by compression {stats.tokens_saved_by_compression:,} tokens · skill "
-             f"text loaded {stats.skill_tokens_loaded:,} tokens · cache hits: no cache yet",
+             f"saved by compression {stats.tokens_saved_by_compression:,} tokens · by lazy "
+             f"skills {_figure(stats.tokens_saved_by_lazy_skills)} tokens "
+             f"({stats.skill_tokens_loaded:,} loaded over {stats.requests:,} requests) · "
+             "cache hits: no cache yet",
              "", "tokens per task type"]
     lines += [f"  {t:<12} {tokens:>10,} tokens {calls:>6} calls"
               for t, tokens, calls in stats.tokens_by_task_type] or ["  none yet"]
