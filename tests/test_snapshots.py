@@ -65,7 +65,8 @@ def test_history_screen(snap_compare, history_env) -> None:
         await wait_until(pilot, lambda: app.session is not None)
         await wait_idle(pilot)
         await pilot.press("ctrl+g")
-        await wait_until(pilot, lambda: app.screen.id == "history" and app.screen.rows)
+        await wait_until(pilot, lambda: app.screen.id == "history" and app.screen.rows,
+                         timeout=30)
         await wait_idle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_history)
@@ -81,7 +82,7 @@ def test_dashboard_screen(snap_compare, history_env) -> None:
         await wait_idle(pilot)
         screen = DashboardScreen(app.services, now=NOW)
         await app.push_screen(screen)
-        await wait_until(pilot, lambda: screen.stats is not None)
+        await wait_until(pilot, lambda: screen.stats is not None, timeout=30)
         await wait_idle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_dashboard)
