@@ -63,6 +63,8 @@ async def test_history_search_export_delete_and_stats(xdg_env) -> None:
         assert data["session"]["turns"] == 1 and data["messages"][0]["content"].startswith(
             "my crontab job")
         kinds = [e["kind"] for e in data["events"]]
+        replies = [e for e in data["events"] if e["kind"] == "ReplyCompleted"]
+        assert replies and all("text" not in e for e in replies)  # stored once, in messages
         assert "SkillLoaded" in kinds and "TierChosen" in kinds
         markdown = to_markdown(data)
         assert "## You" in markdown and "skill aria-cron loaded" in markdown

@@ -34,12 +34,13 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2, 3, 4]
-    assert latest_version() == 4
+    assert [step.version for step in steps] == [1, 2, 3, 4, 5]
+    assert latest_version() == 5
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
     assert steps[2].name == "0003_cooldowns.sql"
     assert steps[3].name == "0004_task_types.sql"
+    assert steps[4].name == "0005_history_indexes.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -173,7 +174,7 @@ async def test_step_4_from_v3_adds_task_types_to_model_calls(tmp_path: Path) -> 
                      "'2026-11-03T09:00:01.000Z', 30, 5)")
     conn.close()
     async with await Store.open(path) as store:
-        assert await store.schema_version() == 4
+        assert await store.schema_version() == latest_version()
         rows = await store._fetchall("t", "SELECT task_type, prompt_tokens FROM model_calls")
         assert [tuple(r) for r in rows] == [(None, 30)]
         await store.record_model_call(1, message_id=None, tier=1, provider="mlx",
@@ -185,15 +186,16 @@ async def test_step_4_from_v3_adds_task_types_to_model_calls(tmp_path: Path) -> 
     indexes = {r[0] for r in sqlite3.connect(path).execute(
         "SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "sessions_created_at" in indexes
+    assert {"events_kind_created_at", "messages_created_at"} <= indexes  # v5
 
 
 @pytest.mark.asyncio
 async def test_migrate_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
-        assert await migrate(conn) == 4
-        assert await migrate(conn) == 4
-        assert await migrate(conn, target_version=1) == 4  # never goes down
+        assert await migrate(conn) == 5
+        assert await migrate(conn) == 5
+        assert await migrate(conn, target_version=1) == 5  # never goes down
 
 
 @pytest.mark.asyncio
@@ -217,7 +219,7 @@ async def test_failed_step_rolls_back_to_previous_version(tmp_path: Path) -> Non
 async def test_target_version_out_of_range(tmp_path: Path) -> None:
     async with aiosqlite.connect(tmp_path / "db.sqlite", isolation_level=None) as conn:
         with pytest.raises(ValueError):
-            await migrate(conn, target_version=5)
+            await migrate(conn, target_version=6)
 
 
 @pytest.mark.asyncio
@@ -232,7 +234,7 @@ async def test_newer_schema_is_refused_and_untouched(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="newer") as info:
         await Store.open(path)
     assert str(path) in str(info.value)
-    assert "schema v99, we know v4" in str(info.value)
+    assert "schema v99, we know v5" in str(info.value)
     assert path.read_bytes() == before
     assert not (tmp_path / "future.db-wal").exists()
 
@@ -244,7 +246,7 @@ async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path: Path) -
     path = tmp_path / "race.db"
     stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
     try:
-        assert [await s.schema_version() for s in stores] == [4, 4, 4, 4]
+        assert [await s.schema_version() for s in stores] == [5, 5, 5, 5]
     finally:
         for store in stores:
             await store.close()

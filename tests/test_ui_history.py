@@ -94,3 +94,37 @@ async def test_find_open_rename_delete_export_and_resume(xdg_env) -> None:
         texts = [m.text for m in app.chat.query(UserMessage)]
         assert texts == ["my crontab job never runs at night, the okavango report"]
         assert app.chat.skills_panel.lines and "aria-cron" in app.chat.skills_panel.lines[0]
+
+
+async def test_long_lists_page_in_and_long_sessions_open_on_their_end(tmp_path) -> None:
+    from ui_helpers import build_services
+
+    services = build_services(tmp_path)
+    store = await services.open_store()
+    for n in range(120):
+        sid = await store.create_session("direct_chat", f"session number {n}")
+    for n in range(350):
+        await store.add_message(sid, "user" if n % 2 == 0 else "assistant", f"line {n}")
+    await services.aclose()
+    async with TokenoptApp(services, resume_session_id=-1).run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="history")
+        history = app.screen
+        await wait_until(pilot, lambda: len(history.rows) == 100, what="first page")
+        assert history.more
+        await pilot.press("ctrl+end")  # the last row: the next page loads
+        await wait_until(pilot, lambda: len(history.rows) == 120, what="second page")
+        assert not history.more and history.table.row_count == 120
+
+        await pilot.press("ctrl+home", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionViewScreen),
+                         what="session view")
+        view = app.screen
+        area = view.query_one("#transcript", TextArea)
+        await wait_until(pilot, lambda: area.text, what="transcript")
+        assert area.text.startswith("[50 earlier messages not shown: F4 shows all]")
+        assert "line 349" in area.text and "\nline 49\n" not in area.text
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: view.shown_all and "\nline 0\n" in area.text,
+                         what="all messages")

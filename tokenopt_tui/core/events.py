@@ -16,6 +16,8 @@ class Event:
     """Base class; `persist` says whether the store keeps a row for it."""
 
     persist: ClassVar[bool] = True
+    #: Fields left out of the stored row because the store already has them elsewhere.
+    not_stored: ClassVar[tuple[str, ...]] = ()
 
     @property
     def kind(self) -> str:
@@ -23,6 +25,10 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **dataclasses.asdict(self)}
+
+    def stored_dict(self) -> dict[str, Any]:
+        """The payload of the event's row in the store."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.not_stored}
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,9 @@ class UsageRecorded(Event):
 
 @dataclass(frozen=True)
 class ReplyCompleted(Event):
+    """A reply ended; its text is stored once, in its message row (`message_id`)."""
+
+    not_stored: ClassVar[tuple[str, ...]] = ("text",)
     message_id: int
     text: str
     interrupted: bool

@@ -109,11 +109,11 @@ async def collect(store: Store, period: str = "day", paid_tiers: set[int] | None
         "SELECT COUNT(*), COALESCE(SUM(tokens_used), 0) FROM sessions WHERE created_at >= ?",
         (since,))
     stats.sessions, stats.tokens = int(sessions), int(tokens)
-    [(completed,)] = await q(
-        "stats: completed replies",
-        "SELECT COUNT(*) FROM messages WHERE role = 'assistant' AND interrupted = 0 "
-        "AND created_at >= ?", (since,))
-    stats.completed_replies = int(completed)
+    [(completed, requests)] = await q(
+        "stats: replies and requests",
+        "SELECT COALESCE(SUM(role = 'assistant' AND interrupted = 0), 0), "
+        "COALESCE(SUM(role = 'user'), 0) FROM messages WHERE created_at >= ?", (since,))
+    stats.completed_replies, stats.requests = int(completed), int(requests)
     if completed:
         stats.tokens_per_completed_task = round(stats.tokens / completed, 1)
     [(saved,)] = await q(
@@ -123,10 +123,6 @@ async def collect(store: Store, period: str = "day", paid_tiers: set[int] | None
         "WHERE kind = 'ContextCompacted' AND created_at >= ?", (since,))
     stats.tokens_saved_by_compression = int(saved)
     stats.skill_tokens_loaded = sum(t for _, _, t in stats.skill_usage)
-    [(requests,)] = await q(
-        "stats: requests",
-        "SELECT COUNT(*) FROM messages WHERE role = 'user' AND created_at >= ?", (since,))
-    stats.requests = int(requests)
     if eager_skill_tokens is not None:
         stats.tokens_saved_by_lazy_skills = max(
             0, stats.requests * eager_skill_tokens - stats.skill_tokens_loaded)

@@ -144,7 +144,8 @@ class ChatSession:
 
     async def _persist(self, event: Event) -> None:
         if event.persist:
-            await self.services.store.add_event(self.session_id, event.kind, event.to_dict())
+            await self.services.store.add_event(self.session_id, event.kind,
+                                                event.stored_dict())
 
     async def _entry(self, role: str, content: str, message_id: int | None) -> Entry:
         limit = self.services.config.compression.reference_over_tokens

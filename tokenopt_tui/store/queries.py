@@ -232,16 +232,20 @@ class StoreQueries:
             out.sort(key=lambda r: order[r.id])
         return out
 
-    async def search_sessions(self, query: str, limit: int = 50) -> list[int]:
-        """Sessions whose messages match `query` (FTS5), best match first."""
+    async def search_sessions(self, query: str, limit: int = 100) -> list[int]:
+        """Sessions whose messages match `query` (FTS5), the most recent match first.
+
+        Newest first is what a history list wants, and it lets SQLite stop after
+        `limit` sessions instead of ranking every match (a common word: 67k matches,
+        178 ms ranked, under 1 ms this way, on 200k messages)."""
         match = fts_query(query)
         if match is None:
             return []
         rows = await self._fetchall(
             f"search_sessions({query[:40]!r})",
-            "SELECT m.session_id, MIN(messages_fts.rank) AS best FROM messages_fts "
+            "SELECT DISTINCT m.session_id FROM messages_fts "
             "JOIN messages AS m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? "
-            "GROUP BY m.session_id ORDER BY best LIMIT ?",
+            "ORDER BY messages_fts.rowid DESC LIMIT ?",
             (match, limit),
         )
         return [int(r[0]) for r in rows]
@@ -477,14 +481,20 @@ class StoreQueries:
             (session_id, utc_timestamp(), kind, text),
         )
 
-    async def session_events(self, session_id: int | None) -> list[EventRow]:
-        """Events of a session in order (session_id None: the app-wide ones)."""
+    async def session_events(self, session_id: int | None,
+                             kinds: Sequence[str] | None = None) -> list[EventRow]:
+        """Events of a session in order (session_id None: the app-wide ones), optionally
+        only those of some kinds (a timeline needs no per-reply usage rows)."""
         op = f"session_events({session_id})"
+        where, params = "", [session_id]
+        if kinds:
+            where = f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params += list(kinds)
         rows = await self._fetchall(
             op,
             "SELECT id, session_id, created_at, kind, payload FROM events "
-            "WHERE session_id IS ? ORDER BY id",
-            (session_id,),
+            f"WHERE session_id IS ?{where} ORDER BY id",
+            params,
         )
         events: list[EventRow] = []
         for event_id, sid, created_at, kind, payload in rows:

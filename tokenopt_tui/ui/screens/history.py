@@ -27,7 +27,11 @@ if TYPE_CHECKING:
     from tokenopt_tui.services import Services
     from tokenopt_tui.store import HistoryRow
 
-PAGE = 500  # sessions listed; search reaches every session
+PAGE = 100  # sessions per page (more load as the cursor reaches the end)
+SHOWN_MESSAGES = 300  # a long session opens on its last messages; F4 shows all
+TIMELINE_KINDS = ("TierChosen", "TierFailed", "PaidEscalated", "BudgetWarned",
+                  "ContextCompacted", "SkillLoaded", "SessionHalted", "ErrorOccurred",
+                  "ContentReferenced")
 
 
 def _row_cells(row: HistoryRow) -> tuple[str, ...]:
@@ -63,6 +67,7 @@ class HistoryScreen(Screen[None]):
         self.rows: list[HistoryRow] = []
         self.shown: list[HistoryRow] = []
         self.searched: str | None = None
+        self.more = False  # another page of sessions exists
 
     def compose(self) -> ComposeResult:
         yield Label(Content("History: type to filter titles, Enter searches messages"),
@@ -92,8 +97,28 @@ class HistoryScreen(Screen[None]):
     @work(exclusive=True, group="history-load", exit_on_error=False)
     async def load(self) -> None:
         self.rows = await self.services.store.history(limit=PAGE)
-        self.show(self.rows, f"{len(self.rows)} most recent sessions")
+        self.more = len(self.rows) == PAGE
+        self.show(self.rows, self._listing_status())
         self.table.focus()
+
+    def _listing_status(self) -> str:
+        more = " (more load as you scroll down)" if self.more else ""
+        return f"{len(self.rows)} most recent sessions{more}"
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        listing = self.shown is self.rows
+        if listing and self.more and event.cursor_row >= len(self.rows) - 1:
+            self.load_more()
+
+    @work(exclusive=True, group="history-more", exit_on_error=False)
+    async def load_more(self) -> None:
+        page = await self.services.store.history(limit=PAGE, offset=len(self.rows))
+        self.more = len(page) == PAGE
+        self.rows.extend(page)
+        for row in page:
+            self.table.add_row(*_row_cells(row), key=str(row.id))
+        self.query_one("#history-status", Static).update(Content(self._listing_status()))
 
     def show(self, rows: list[HistoryRow], status: str) -> None:
         self.shown = rows
@@ -107,14 +132,15 @@ class HistoryScreen(Screen[None]):
     def _filter_titles(self, event: Input.Changed) -> None:
         text = event.value.strip()
         if not text:
-            self.show(self.rows, f"{len(self.rows)} most recent sessions")
+            self.show(self.rows, self._listing_status())
             return
         from rapidfuzz import fuzz, process
 
         titles = {i: row.title or "" for i, row in enumerate(self.rows)}
         hits = process.extract(text, titles, scorer=fuzz.WRatio, limit=None, score_cutoff=60)
         self.show([self.rows[i] for _, _, i in hits],
-                  f"{len(hits)} titles match {text!r} · Enter searches every message")
+                  f"{len(hits)} of the {len(self.rows)} listed titles match {text!r} · "
+                  "Enter searches every message")
 
     @on(Input.Submitted, "#search")
     def _search_messages(self, event: Input.Submitted) -> None:
@@ -129,7 +155,8 @@ class HistoryScreen(Screen[None]):
         ids = await store.search_sessions(text, limit=PAGE)
         rows = await store.history(session_ids=ids)
         self.searched = text
-        self.show(rows, f"{len(rows)} sessions mention {text!r}")
+        most = " (the most recent)" if len(rows) == PAGE else ""
+        self.show(rows, f"{len(rows)} sessions{most} mention {text!r}, newest first")
         self.table.focus()
 
     def action_focus_search(self) -> None:
@@ -227,12 +254,14 @@ class SessionViewScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+r", "resume", "Resume"),
+        Binding("f4", "show_all", "All messages"),
     ]
 
     def __init__(self, services: Services, row: HistoryRow) -> None:
         super().__init__()
         self.services = services
         self.row = row
+        self.shown_all = False
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -251,17 +280,36 @@ class SessionViewScreen(Screen[None]):
         self.fill()
 
     @work(exclusive=True, exit_on_error=False)
-    async def fill(self) -> None:
-        from tokenopt_tui.core.export import _event_line, session_data, to_markdown
+    async def fill(self, everything: bool = False) -> None:
+        """Transcript and timeline; a long session shows its last messages first."""
+        import asyncio
 
-        data = await session_data(self.services.store, self.row.id)
-        transcript = to_markdown({**data, "events": []})
-        lines = [f"{e['created_at'][11:19]} {line}" for e in data["events"]
-                 if (line := _event_line(e)) is not None]
-        self.query_one("#transcript", TextArea).load_text(terminal_safe(transcript))
+        from tokenopt_tui.core.export import _event_line, to_markdown
+
+        store = self.services.store
+        messages = await store.session_messages(self.row.id)
+        events = await store.session_events(self.row.id, kinds=TIMELINE_KINDS)
+        hidden = 0 if everything else max(0, len(messages) - SHOWN_MESSAGES)
+        data = {"session": _session_dict(self.row), "events": [],
+                "messages": [_message_dict(m) for m in messages[hidden:]]}
+        transcript = await asyncio.to_thread(to_markdown, data)
+        if hidden:
+            transcript = (f"[{hidden:,} earlier messages not shown: F4 shows all]\n\n"
+                          + transcript)
+        lines = [f"{e.created_at[11:19]} {line}" for e in events
+                 if (line := _event_line({"kind": e.kind, **e.payload})) is not None]
+        area = self.query_one("#transcript", TextArea)
+        area.load_text(terminal_safe(transcript))
         self.query_one("#timeline", TextArea).load_text(
             terminal_safe("\n".join(lines) or "no events"))
-        self.query_one("#transcript", TextArea).focus()
+        area.focus()
+        if hidden:
+            area.move_cursor(area.document.end)
+        self.shown_all = everything or not hidden
+
+    def action_show_all(self) -> None:
+        if not self.shown_all:
+            self.fill(everything=True)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -271,6 +319,17 @@ class SessionViewScreen(Screen[None]):
         history = self.app.screen
         if isinstance(history, HistoryScreen):
             history.post_message(HistoryScreen.ResumeRequested(self.row.id))
+
+
+def _session_dict(row: HistoryRow) -> dict[str, object]:
+    return {"id": row.id, "type": row.type, "title": row.title, "created_at": row.created_at,
+            "status": row.status, "turns": row.turns, "tokens_used": row.tokens_used,
+            "cost_usd": row.cost_usd, "tiers": list(row.tiers)}
+
+
+def _message_dict(m: object) -> dict[str, object]:
+    fields = ("role", "content", "tier", "model", "completion_tokens", "interrupted")
+    return {f: getattr(m, f) for f in fields}
 
 
 class PromptScreen(ModalScreen[str | None]):
