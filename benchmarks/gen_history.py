@@ -28,10 +28,11 @@ today's date):
                 the topic; plus a failed attempt before some replies and an LLM summary
                 call for some compactions.
   events        what the app persists: SessionStarted, per reply TierChosen,
-                UsageRecorded and ReplyCompleted (with the reply's text, as the app
-                stores it), TierFailed / PaidEscalated where they apply, BudgetWarned at
-                80 % and 90 % of the type's budget, ContextCompacted every 20 turns (JSON
-                with tokens_before / tokens_after), SkillLoaded and SessionHalted.
+                UsageRecorded and ReplyCompleted (without the reply's text, which the
+                app stores once, in messages), TierFailed / PaidEscalated where they
+                apply, BudgetWarned at 80 % and 90 % of the type's budget,
+                ContextCompacted every 20 turns (JSON with tokens_before /
+                tokens_after), SkillLoaded and SessionHalted.
   skill_invocations  for some requests, 1-2 of the bundled skills' names (skills/).
 
 Not reproduced: the app also rewrites a reply while it streams (an FTS delete and insert
@@ -568,7 +569,7 @@ class History:
                        completion_tokens=completion, cost_usd=price, latency_ms=round(latency, 1),
                        estimated=interrupted, session_tokens=used, cached_tokens=call[7],
                        reasoning_tokens=call[8])
-            self.event(t, sid, "ReplyCompleted", len(self.messages) - 1, message_id=0, text=text,
+            self.event(t, sid, "ReplyCompleted", len(self.messages) - 1, message_id=0,
                        interrupted=interrupted, tier=number, model=mdl)
             for level, percent in (("warn", 80), ("compress", 90)):
                 if level not in warned and used >= budget * percent / 100:

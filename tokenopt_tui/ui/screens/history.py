@@ -27,7 +27,11 @@ if TYPE_CHECKING:
     from tokenopt_tui.services import Services
     from tokenopt_tui.store import HistoryRow
 
-PAGE = 100  # sessions per page (more load as the cursor reaches the end)
+COLUMNS = (("#", 6), ("started", 16), ("title", 60), ("type", 11), ("turns", 5),
+           ("tokens", 9), ("cost", 8), ("tiers", 8), ("", 6))
+HISTORY_KEYS = ("Enter open · Ctrl+R resume · F2 rename · Del delete · Ctrl+E export .md · "
+                "Ctrl+J .json · Ctrl+F search · Esc back")
+PAGE = 50  # sessions per page (more load as the cursor reaches the end)
 SHOWN_MESSAGES = 300  # a long session opens on its last messages; F4 shows all
 TIMELINE_KINDS = ("TierChosen", "TierFailed", "PaidEscalated", "BudgetWarned",
                   "ContextCompacted", "SkillLoaded", "SessionHalted", "ErrorOccurred",
@@ -74,11 +78,14 @@ class HistoryScreen(Screen[None]):
                     classes="dialog-title")
         yield Input(placeholder="Filter titles · Enter: search every message", id="search")
         table: DataTable[str] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        table.add_columns("#", "started", "title", "type", "turns", "tokens", "cost",
-                          "tiers", "")
+        # Fixed widths: the table need not measure every cell of every page to lay out.
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         yield table
         yield Static("", id="history-status")
-        yield Footer()
+        # A one-line key guide: a Footer (a widget per binding, app ones included)
+        # costs a third of this screen's first paint.
+        yield Label(Content(HISTORY_KEYS), classes="key-guide")
 
     def on_mount(self) -> None:
         self.load()
