@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tokenopt_tui.core.compression import extract_identifiers
 from tokenopt_tui.core.providers.base import ChatMessage
 from tokenopt_tui.core.tokens import count_tokens
 
@@ -41,6 +40,7 @@ class Entry:
 
 def reference_text(role: str, content: str, tokens: int, message_id: int | None) -> str:
     """What the model sees instead of a very long message: head, tail, identifiers."""
+    from tokenopt_tui.core.compression import extract_identifiers  # regexes: on first use
     head, tail = content[:EXCERPT_CHARS], content[-EXCERPT_CHARS:]
     omitted = max(0, len(content) - 2 * EXCERPT_CHARS)
     scan = content if len(content) <= 2 * IDENTIFIER_SCAN_CHARS else (

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from tokenopt_tui.core.budget import LEVELS, Budget
 from tokenopt_tui.core.classify import classify
-from tokenopt_tui.core.compression import compress, extract_identifiers
 from tokenopt_tui.core.context import Context, Entry, make_entry
 from tokenopt_tui.core.events import (
     BudgetWarned,
@@ -37,7 +36,6 @@ from tokenopt_tui.core.events import (
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
 from tokenopt_tui.core.router import AttemptFailed, AttemptStarted, PaidEscalation, RouteFinished
-from tokenopt_tui.core.summarizer import judge, summary_request
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.services import Services
 
@@ -309,6 +307,8 @@ class ChatSession:
                                               self.halt_summary, pending))
 
     async def _summary_of_everything(self) -> str:
+        from tokenopt_tui.core.compression import compress
+
         messages = self.context.messages()
         if not messages:
             return ""
@@ -351,6 +351,8 @@ class ChatSession:
         context = self.context
         before = context.tokens()
         upto = len(context.entries) - keep
+        from tokenopt_tui.core.compression import compress  # first compaction only
+
         result = await asyncio.to_thread(compress, context.messages(), keep_last=keep,
                                          counts=context.counts())
         if result.tokens_after >= result.tokens_before:
@@ -373,6 +375,9 @@ class ChatSession:
     async def _llm_summary(self, extractive: str) -> AsyncIterator[
             Event | tuple[str, str, int, float]]:
         """Ask the cheapest free tier for a shorter summary; judge it; report its cost."""
+        from tokenopt_tui.core.compression import extract_identifiers
+        from tokenopt_tui.core.summarizer import judge, summary_request
+
         settings = self.services.config.compression
         tokens, cost = 0, 0.0
         attempt: _Attempt | None = None
