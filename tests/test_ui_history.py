@@ -125,8 +125,9 @@ async def test_long_lists_page_in_and_long_sessions_open_on_their_end(tmp_path) 
         view = app.screen
         area = view.query_one("#transcript", TextArea)
         await wait_until(pilot, lambda: area.text, what="transcript")
-        assert area.text.startswith("[50 earlier messages not shown: F4 shows all]")
-        assert "line 349" in area.text and "\nline 49\n" not in area.text
+        assert area.text.startswith("[250 earlier messages not shown: F4 shows all]")
+        assert "line 349" in area.text and "\nline 249\n" not in area.text
+        assert "\nline 250\n" in area.text
         await pilot.press("f4")
         await wait_until(pilot, lambda: view.shown_all and "\nline 0\n" in area.text,
                          what="all messages")

@@ -343,14 +343,30 @@ class StoreQueries:
         if not changed:
             raise StoreError(f"{op}: no such message")
 
-    async def session_messages(self, session_id: int) -> list[MessageRow]:
-        """Every message of the session, oldest first."""
-        rows = await self._fetchall(
-            f"session_messages({session_id})",
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages AS m WHERE m.session_id = ? ORDER BY m.id",
-            (session_id,),
-        )
+    async def session_messages(self, session_id: int,
+                               last: int | None = None) -> list[MessageRow]:
+        """Every message of the session (or only its `last` ones), oldest first."""
+        if last is None:
+            rows = await self._fetchall(
+                f"session_messages({session_id})",
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages AS m WHERE m.session_id = ? "
+                "ORDER BY m.id",
+                (session_id,),
+            )
+        else:
+            rows = (await self._fetchall(
+                f"session_messages({session_id}, last={last})",
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages AS m WHERE m.session_id = ? "
+                "ORDER BY m.id DESC LIMIT ?",
+                (session_id, last),
+            ))[::-1]
         return [MessageRow.from_row(row) for row in rows]
+
+    async def message_count(self, session_id: int) -> int:
+        rows = await self._fetchall(f"message_count({session_id})",
+                                    "SELECT COUNT(*) FROM messages WHERE session_id = ?",
+                                    (session_id,))
+        return int(rows[0][0])
 
     async def get_message(self, message_id: int) -> MessageRow | None:
         """One message by id (a text stored by reference is read back this way)."""

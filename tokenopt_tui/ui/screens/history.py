@@ -32,7 +32,7 @@ COLUMNS = (("#", 6), ("started", 16), ("title", 60), ("type", 11), ("turns", 5),
 HISTORY_KEYS = ("Enter open · Ctrl+R resume · F2 rename · Del delete · Ctrl+E export .md · "
                 "Ctrl+J .json · Ctrl+F search · Esc back")
 PAGE = 50  # sessions per page (more load as the cursor reaches the end)
-SHOWN_MESSAGES = 300  # a long session opens on its last messages; F4 shows all
+SHOWN_MESSAGES = 100  # a long session opens on its last messages; F4 shows all
 TIMELINE_KINDS = ("TierChosen", "TierFailed", "PaidEscalated", "BudgetWarned",
                   "ContextCompacted", "SkillLoaded", "SessionHalted", "ErrorOccurred",
                   "ContentReferenced")
@@ -294,11 +294,13 @@ class SessionViewScreen(Screen[None]):
         from tokenopt_tui.core.export import _event_line, to_markdown
 
         store = self.services.store
-        messages = await store.session_messages(self.row.id)
+        total = await store.message_count(self.row.id)
+        messages = await store.session_messages(
+            self.row.id, last=None if everything else SHOWN_MESSAGES)
         events = await store.session_events(self.row.id, kinds=TIMELINE_KINDS)
-        hidden = 0 if everything else max(0, len(messages) - SHOWN_MESSAGES)
+        hidden = total - len(messages)
         data = {"session": _session_dict(self.row), "events": [],
-                "messages": [_message_dict(m) for m in messages[hidden:]]}
+                "messages": [_message_dict(m) for m in messages]}
         transcript = await asyncio.to_thread(to_markdown, data)
         if hidden:
             transcript = (f"[{hidden:,} earlier messages not shown: F4 shows all]\n\n"
