@@ -228,23 +228,23 @@ class TokenoptApp(App[None]):
             except TypeError:  # an event written by an older version: skip it
                 continue
 
-    def action_show_history(self) -> None:
-        from tokenopt_tui.ui.screens.history import HistoryScreen  # on first use
-
+    def _open_store_screen(self, screen_type: type[Screen[None]]) -> None:
+        """Push a screen that reads the store (once: not over itself)."""
         if self.session is None:
             self.notify("The database is not open yet.", severity="warning", markup=False)
             return
-        if not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen(self.services))
+        if not isinstance(self.screen, screen_type):
+            self.push_screen(screen_type(self.services))  # type: ignore[call-arg]
+
+    def action_show_history(self) -> None:
+        from tokenopt_tui.ui.screens.history import HistoryScreen  # on first use
+
+        self._open_store_screen(HistoryScreen)
 
     def action_show_dashboard(self) -> None:
         from tokenopt_tui.ui.screens.dashboard import DashboardScreen
 
-        if self.session is None:
-            self.notify("The database is not open yet.", severity="warning", markup=False)
-            return
-        if not isinstance(self.screen, DashboardScreen):
-            self.push_screen(DashboardScreen(self.services))
+        self._open_store_screen(DashboardScreen)
 
     def on_history_screen_resume_requested(self, message: ResumeRequested) -> None:
         self.resume_session(message.session_id)
