@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Static, TextArea
 
 from tokenopt_tui.core.text import terminal_safe
 
@@ -281,7 +281,7 @@ class SessionViewScreen(Screen[None]):
             with Vertical(id="timeline-column"):
                 yield Label(Content("Timeline"), classes="panel-title")
                 yield TextArea("", read_only=True, soft_wrap=True, id="timeline")
-        yield Footer()
+        yield Label(Content("F4 all messages · Ctrl+R resume · Esc back"), classes="key-guide")
 
     def on_mount(self) -> None:
         self.fill()
