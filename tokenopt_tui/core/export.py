@@ -42,7 +42,8 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _event_line(event: dict[str, Any]) -> str | None:
+def event_line(event: dict[str, Any]) -> str | None:
+    """One timeline line for an event worth showing (None for per-reply bookkeeping)."""
     kind = event["kind"]
     if kind == "TierChosen":
         return f"tier {event['tier']} ({event['model']}): {'; '.join(event['reasons'])}"
@@ -83,7 +84,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         suffix = f" ({', '.join(meta)})" if meta else ""
         lines += [f"## {who}{suffix}", "", m["content"], ""]
     timeline = [(e["created_at"], line) for e in data["events"]
-                if (line := _event_line(e)) is not None]
+                if (line := event_line(e)) is not None]
     if timeline:
         lines += ["## Timeline", ""] + [f"- {at}: {line}" for at, line in timeline] + [""]
     return "\n".join(lines)

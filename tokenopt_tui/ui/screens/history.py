@@ -291,7 +291,7 @@ class SessionViewScreen(Screen[None]):
         """Transcript and timeline; a long session shows its last messages first."""
         import asyncio
 
-        from tokenopt_tui.core.export import _event_line, to_markdown
+        from tokenopt_tui.core.export import event_line, to_markdown
 
         store = self.services.store
         total = await store.message_count(self.row.id)
@@ -306,7 +306,7 @@ class SessionViewScreen(Screen[None]):
             transcript = (f"[{hidden:,} earlier messages not shown: F4 shows all]\n\n"
                           + transcript)
         lines = [f"{e.created_at[11:19]} {line}" for e in events
-                 if (line := _event_line({"kind": e.kind, **e.payload})) is not None]
+                 if (line := event_line({"kind": e.kind, **e.payload})) is not None]
         area = self.query_one("#transcript", TextArea)
         area.load_text(terminal_safe(transcript))
         self.query_one("#timeline", TextArea).load_text(
