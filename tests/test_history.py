@@ -51,7 +51,9 @@ async def test_history_search_export_delete_and_stats(xdg_env) -> None:
     services = make_services(load_config(paths, xdg_env), paths, xdg_env)
     store = await services.open_store()
     try:
-        rows = await store.history()
+        empty = await store.create_session("direct_chat")  # a chat opened and closed
+        assert (await store.history())[0].id == empty
+        rows = await store.history(include_empty=False)
         assert [r.id for r in rows] == ids[::-1]
         assert [r.turns for r in rows] == [5, 1, 1]
         assert rows[1].tiers == (3,) and rows[2].tiers == (1,)
@@ -88,7 +90,7 @@ async def test_history_search_export_delete_and_stats(xdg_env) -> None:
 
         await store.delete_session(ids[0])
         assert await store.search_sessions("okavango") == []
-        assert [r.id for r in await store.history()] == ids[:0:-1]
+        assert [r.id for r in await store.history(include_empty=False)] == ids[:0:-1]
         rows = await store.read("t", "SELECT COUNT(*) FROM skill_invocations")
         assert rows[0][0] == 0
     finally:

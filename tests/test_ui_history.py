@@ -36,7 +36,7 @@ async def test_find_open_rename_delete_export_and_resume(xdg_env) -> None:
         history = app.screen
         await wait_idle(pilot)
         table = history.query_one("#sessions", DataTable)
-        assert table.row_count == 4  # the three made here and the chat's own new one
+        assert table.row_count == 3  # the chat's own new session is empty: not listed
 
         history.query_one("#search", Input).focus()
         await pilot.press(*"zambezi", "enter")
@@ -103,6 +103,7 @@ async def test_long_lists_page_in_and_long_sessions_open_on_their_end(tmp_path) 
     store = await services.open_store()
     for n in range(120):
         sid = await store.create_session("direct_chat", f"session number {n}")
+        await store.add_message(sid, "user", f"question {n}")
     for n in range(350):
         await store.add_message(sid, "user" if n % 2 == 0 else "assistant", f"line {n}")
     await services.aclose()
@@ -125,7 +126,7 @@ async def test_long_lists_page_in_and_long_sessions_open_on_their_end(tmp_path) 
         view = app.screen
         area = view.query_one("#transcript", TextArea)
         await wait_until(pilot, lambda: area.text, what="transcript")
-        assert area.text.startswith("[250 earlier messages not shown: F4 shows all]")
+        assert area.text.startswith("[251 earlier messages not shown: F4 shows all]")
         assert "line 349" in area.text and "\nline 249\n" not in area.text
         assert "\nline 250\n" in area.text
         await pilot.press("f4")

@@ -48,7 +48,7 @@ async def run(args: argparse.Namespace, config: Config, paths: Paths,
 
 async def _history(store: Any, args: argparse.Namespace, out: TextIO) -> int:
     ids = await store.search_sessions(args.search, args.limit) if args.search else None
-    rows = await store.history(limit=args.limit, session_ids=ids)
+    rows = await store.history(limit=args.limit, session_ids=ids, include_empty=False)
     if args.json:
         out.write(json.dumps([{"id": r.id, "type": r.type, "title": r.title,
                                "created_at": r.created_at, "status": r.status,

@@ -106,7 +106,9 @@ async def collect(store: Store, period: str = "day", paid_tiers: set[int] | None
                                    await q("plan query 1", DAILY_TOKENS_BY_MODEL_SQL)]
     [(sessions, tokens)] = await q(
         "stats: sessions",
-        "SELECT COUNT(*), COALESCE(SUM(tokens_used), 0) FROM sessions WHERE created_at >= ?",
+        "SELECT COUNT(*), COALESCE(SUM(tokens_used), 0) FROM sessions AS s "
+        "WHERE created_at >= ? AND EXISTS (SELECT 1 FROM messages AS m "
+        "WHERE m.session_id = s.id)",  # a chat opened and closed is not a session here
         (since,))
     stats.sessions, stats.tokens = int(sessions), int(tokens)
     [(completed, requests)] = await q(

@@ -203,11 +203,15 @@ class StoreQueries:
         return [SessionRow.from_row(row) for row in rows]
 
     async def history(self, limit: int = 200, offset: int = 0,
-                      session_ids: Sequence[int] | None = None) -> list[HistoryRow]:
+                      session_ids: Sequence[int] | None = None,
+                      include_empty: bool = True) -> list[HistoryRow]:
         """Sessions newest first with their turns and tiers used (or just `session_ids`,
-        in that order). Each figure is an indexed subquery, so a page costs the same
-        with 10 or 10,000 sessions."""
+        in that order); `include_empty=False` leaves out sessions with no message (a
+        chat opened and closed). Each figure is an indexed subquery, so a page costs
+        the same with 10 or 10,000 sessions."""
         where, params = "", [limit, offset]
+        if not include_empty:
+            where = "WHERE EXISTS (SELECT 1 FROM messages AS e WHERE e.session_id = s.id)"
         if session_ids is not None:
             if not session_ids:
                 return []

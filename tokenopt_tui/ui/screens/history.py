@@ -103,7 +103,7 @@ class HistoryScreen(Screen[None]):
 
     @work(exclusive=True, group="history-load", exit_on_error=False)
     async def load(self) -> None:
-        self.rows = await self.services.store.history(limit=PAGE)
+        self.rows = await self.services.store.history(limit=PAGE, include_empty=False)
         self.more = len(self.rows) == PAGE
         self.show(self.rows, self._listing_status())
         self.table.focus()
@@ -120,7 +120,8 @@ class HistoryScreen(Screen[None]):
 
     @work(exclusive=True, group="history-more", exit_on_error=False)
     async def load_more(self) -> None:
-        page = await self.services.store.history(limit=PAGE, offset=len(self.rows))
+        page = await self.services.store.history(limit=PAGE, offset=len(self.rows),
+                                                 include_empty=False)
         self.more = len(page) == PAGE
         self.rows.extend(page)
         for row in page:
