@@ -10,9 +10,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tokenopt_tui.store import Store
+from tokenopt_tui.store import HistoryRow, MessageRow, Store
 
 FORMATS = ("md", "json")
+
+
+def history_dict(row: HistoryRow) -> dict[str, Any]:
+    """A session's figures as the history list has them (what to_markdown heads with)."""
+    return {"id": row.id, "type": row.type, "title": row.title, "created_at": row.created_at,
+            "status": row.status, "turns": row.turns, "tokens_used": row.tokens_used,
+            "cost_usd": row.cost_usd, "tiers": list(row.tiers)}
+
+
+def message_dict(m: MessageRow) -> dict[str, Any]:
+    return {"id": m.id, "role": m.role, "content": m.content, "created_at": m.created_at,
+            "tier": m.tier, "model": m.model, "prompt_tokens": m.prompt_tokens,
+            "completion_tokens": m.completion_tokens, "cost_usd": m.cost_usd,
+            "interrupted": m.interrupted}
 
 
 async def session_data(store: Store, session_id: int) -> dict[str, Any]:
@@ -23,16 +37,8 @@ async def session_data(store: Store, session_id: int) -> dict[str, Any]:
     messages = await store.session_messages(session_id)
     events = await store.session_events(session_id)
     return {
-        "session": {"id": row.id, "type": row.type, "title": row.title,
-                    "created_at": row.created_at, "ended_at": row.ended_at,
-                    "status": row.status, "model": row.model, "turns": history.turns,
-                    "tokens_used": row.tokens_used, "cost_usd": row.cost_usd,
-                    "tiers": list(history.tiers)},
-        "messages": [{"id": m.id, "role": m.role, "content": m.content,
-                      "created_at": m.created_at, "tier": m.tier, "model": m.model,
-                      "prompt_tokens": m.prompt_tokens,
-                      "completion_tokens": m.completion_tokens, "cost_usd": m.cost_usd,
-                      "interrupted": m.interrupted} for m in messages],
+        "session": {**history_dict(history), "ended_at": row.ended_at, "model": row.model},
+        "messages": [message_dict(m) for m in messages],
         "events": [{"created_at": e.created_at, "kind": e.kind, **{
             k: v for k, v in e.payload.items() if k != "kind"}} for e in events],
     }

@@ -128,6 +128,19 @@ class EventRow:
     payload: dict[str, Any]
 
 
+def _event_rows(op: str, rows: Sequence[sqlite3.Row]) -> list[EventRow]:
+    """Decode (id, session_id, created_at, kind, payload) rows; a corrupt payload is a
+    StoreError naming the event."""
+    events: list[EventRow] = []
+    for event_id, sid, created_at, kind, payload in rows:
+        try:
+            decoded = json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"{op}: event {event_id} has a corrupt payload") from exc
+        events.append(EventRow(event_id, sid, created_at, kind, decoded))
+    return events
+
+
 class StoreQueries:
     """Query methods; db.Store supplies the four primitives below."""
 
@@ -516,14 +529,7 @@ class StoreQueries:
             f"WHERE session_id IS ?{where} ORDER BY id",
             params,
         )
-        events: list[EventRow] = []
-        for event_id, sid, created_at, kind, payload in rows:
-            try:
-                decoded = json.loads(payload)
-            except json.JSONDecodeError as exc:
-                raise StoreError(f"{op}: event {event_id} has a corrupt payload") from exc
-            events.append(EventRow(event_id, sid, created_at, kind, decoded))
-        return events
+        return _event_rows(op, rows)
 
     async def last_event(self, session_id: int, kind: str) -> EventRow | None:
         """The session's most recent event of one kind (e.g. its last compaction)."""
@@ -534,13 +540,7 @@ class StoreQueries:
             "WHERE session_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
             (session_id, kind),
         )
-        if not rows:
-            return None
-        event_id, sid, created_at, found, payload = rows[0]
-        try:
-            return EventRow(event_id, sid, created_at, found, json.loads(payload))
-        except json.JSONDecodeError as exc:
-            raise StoreError(f"{op}: event {event_id} has a corrupt payload") from exc
+        return _event_rows(op, rows)[0] if rows else None
 
     # -- endpoint cooldowns ---------------------------------------------------------
 

@@ -292,7 +292,7 @@ class SessionViewScreen(Screen[None]):
         """Transcript and timeline; a long session shows its last messages first."""
         import asyncio
 
-        from tokenopt_tui.core.export import event_line, to_markdown
+        from tokenopt_tui.core.export import event_line, history_dict, message_dict, to_markdown
 
         store = self.services.store
         total = await store.message_count(self.row.id)
@@ -300,8 +300,8 @@ class SessionViewScreen(Screen[None]):
             self.row.id, last=None if everything else SHOWN_MESSAGES)
         events = await store.session_events(self.row.id, kinds=TIMELINE_KINDS)
         hidden = total - len(messages)
-        data = {"session": _session_dict(self.row), "events": [],
-                "messages": [_message_dict(m) for m in messages]}
+        data = {"session": history_dict(self.row), "events": [],
+                "messages": [message_dict(m) for m in messages]}
         transcript = await asyncio.to_thread(to_markdown, data)
         if hidden:
             transcript = (f"[{hidden:,} earlier messages not shown: F4 shows all]\n\n"
@@ -329,17 +329,6 @@ class SessionViewScreen(Screen[None]):
         history = self.app.screen
         if isinstance(history, HistoryScreen):
             history.post_message(HistoryScreen.ResumeRequested(self.row.id))
-
-
-def _session_dict(row: HistoryRow) -> dict[str, object]:
-    return {"id": row.id, "type": row.type, "title": row.title, "created_at": row.created_at,
-            "status": row.status, "turns": row.turns, "tokens_used": row.tokens_used,
-            "cost_usd": row.cost_usd, "tiers": list(row.tiers)}
-
-
-def _message_dict(m: object) -> dict[str, object]:
-    fields = ("role", "content", "tier", "model", "completion_tokens", "interrupted")
-    return {f: getattr(m, f) for f in fields}
 
 
 class PromptScreen(ModalScreen[str | None]):
