@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MODES = ("ok", "rate_limit", "server_error", "hang", "stall", "drop_mid_stream", "malformed",
-         "no_usage", "not_found", "empty", "zero_usage")
+         "no_usage", "not_found", "empty", "zero_usage", "drip", "escape_text",
+         "escape_error", "echo_key")
+#: Terminal escapes a hostile model or provider might send: clear screen, an OSC 52
+#: clipboard write, a bare CR and a C1 CSI byte.
+HOSTILE = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\rX\x9b31m"
 MAX_BODY = 1_000_000
 READ_TIMEOUT_S = 5.0
 
@@ -36,6 +40,8 @@ class FaultServer:
     ratelimit_reset_ms: int | None = None  # X-RateLimit-Reset (epoch ms); None → now + 60 s
     cost: float | None = None  # usage.cost in the final chunk (OpenRouter style)
     hang_s: float = 10.0  # how long hang/stall keep the socket open, silent
+    drip_interval_s: float = 0.2  # drip: one token this often, below any stall timeout
+    drip_count: int = 100_000  # drip: how many tokens before it ends (normally never)
     lifetime_s: float = 120.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
@@ -115,10 +121,18 @@ class FaultServer:
         model = str(request.get("model", ""))
         self.requests.append(request)
         self.counts[model] += 1
-        await self._respond(self.mode_for(model), model, writer)
+        await self._respond(self.mode_for(model), model, writer, headers)
 
-    async def _respond(self, mode: str, model: str, writer: asyncio.StreamWriter) -> None:
-        if mode == "rate_limit":
+    async def _respond(self, mode: str, model: str, writer: asyncio.StreamWriter,
+                       headers: dict[str, str] | None = None) -> None:
+        if mode == "echo_key":  # some providers quote the Authorization header back
+            auth = (headers or {}).get("authorization", "")
+            await self._json(writer, 401, {"error": {
+                "message": f"Invalid credentials: {auth!r} was not accepted", "code": 401}})
+        elif mode == "escape_error":
+            await self._json(writer, 500, {"error": {"message": f"upstream{HOSTILE} failed",
+                                                     "code": 500}})
+        elif mode == "rate_limit":
             reset = self.ratelimit_reset_ms or int((time.time() + 60) * 1000)
             extra = {"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "0",
                      "X-RateLimit-Reset": str(reset)}
@@ -141,7 +155,17 @@ class FaultServer:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                      b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
                      b"Connection: close\r\n\r\n")
-        parts = self.answer(model, self.chunks)
+        if mode == "drip":  # a token every drip_interval_s: never stalls, never ends
+            for i in range(self.drip_count):
+                await self._event(writer, _chunk(model, {"content": f" w{i}"}))
+                await asyncio.sleep(self.drip_interval_s)
+            mode = "ok"
+            parts: list[str] = []
+        else:
+            parts = self.answer(model, self.chunks)
+        if mode == "escape_text":
+            parts = [f"[{model}]", HOSTILE, " done"]
+            mode = "ok"
         if mode in ("empty", "zero_usage"):
             parts = []
         elif mode in ("drop_mid_stream", "stall", "malformed"):
@@ -194,3 +218,44 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> str:
     return json.dumps({
         "id": "chatcmpl-fault", "object": "chat.completion.chunk", "created": int(time.time()),
         "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+
+class ServerThread:
+    """A FaultServer on its own event loop in a background thread, for tests that block
+    (a `tokenopt` subprocess, a Pilot app): `with ServerThread(default_mode="drip") as s:`
+    then `s.url`; `s.server` is the FaultServer (its requests and counts)."""
+
+    def __init__(self, **options: Any) -> None:
+        self.server = FaultServer(**options)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: Any = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def __enter__(self) -> ServerThread:
+        import threading
+
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            loop.run_until_complete(self.server.__aenter__())
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.server.close())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="fault-server", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the fault server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
