@@ -92,6 +92,9 @@ class Config:
     paid_enabled: bool = False
     daily_cap_usd: float = 0.50
     max_tokens: int = 1024
+    #: Wall-clock limit of one request over every tier it tries (model preparation not
+    #: counted); 0 turns it off. A server that drips tokens forever is cut here.
+    request_timeout_s: float = 600.0
     budgets: Mapping[str, int] = field(
         default_factory=lambda: {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
     )
@@ -183,6 +186,7 @@ def _choice(*options: str) -> Check:
 
 SCHEMA: dict[str, Any] = {
     "max_tokens": check_int(1, 200_000),
+    "request_timeout_s": check_number(0, 86_400),
     "theme": check_text,
     "paid": {"enabled": check_bool, "daily_cap_usd": check_number(0, 1_000)},
     "budgets": {name: check_int(100, 10_000_000) for name in SESSION_TYPES},
@@ -340,6 +344,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
         paid_enabled=paid.get("enabled", False),
         daily_cap_usd=paid.get("daily_cap_usd", 0.50),
         max_tokens=data.get("max_tokens", 1024),
+        request_timeout_s=data.get("request_timeout_s", 600.0),
         budgets=budgets,
         local=LocalSettings(**local),
         thresholds=_thresholds(data.get("thresholds", {})),
