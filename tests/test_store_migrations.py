@@ -34,13 +34,14 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2, 3, 4, 5]
-    assert latest_version() == 5
+    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6]
+    assert latest_version() == 6
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
     assert steps[2].name == "0003_cooldowns.sql"
     assert steps[3].name == "0004_task_types.sql"
     assert steps[4].name == "0005_history_indexes.sql"
+    assert steps[5].name == "0006_calls_in_flight.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -189,13 +190,46 @@ async def test_step_4_from_v3_adds_task_types_to_model_calls(tmp_path: Path) -> 
     assert {"events_kind_created_at", "messages_created_at"} <= indexes  # v5
 
 
+async def test_step_6_from_v5_marks_old_calls_settled_and_charges_in_flight(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    await _db_at(path, 5)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT INTO sessions (id, type, created_at, tokens_used) "
+                     "VALUES (1, 'cron_job', '2026-11-03T09:00:00.000Z', 35)")
+        conn.execute("INSERT INTO model_calls (session_id, provider, model, started_at, "
+                     "prompt_tokens, completion_tokens) VALUES (1, 'mlx', 'm', "
+                     "'2026-11-03T09:00:01.000Z', 30, 5)")
+    conn.close()
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == 6
+        rows = await store._fetchall("t", "SELECT in_flight FROM model_calls")
+        assert [r[0] for r in rows] == [0]
+        call = await store.start_model_call(1, tier=2, provider="openai", endpoint="u",
+                                            model="m2", started_at="2026-11-03T10:00:00Z",
+                                            prompt_tokens=100, cost_usd=0.01)
+        assert await store.session_tokens(1) == 135  # charged as soon as it was sent
+        await store.model_call_progress(call, prompt_tokens=100, completion_tokens=40,
+                                        cost_usd=0.02)
+        assert await store.session_tokens(1) == 175
+        await store.settle_model_call(call, message_id=None, latency_ms=5.0, prompt_tokens=90,
+                                      completion_tokens=44, cost_usd=0.015)
+        assert await store.session_tokens(1) == 35 + 134
+        row = await store.get_session(1)
+        assert row is not None and row.model == "m2" and abs(row.cost_usd - 0.015) < 1e-9
+        rows = await store._fetchall("t", "SELECT in_flight, estimated FROM model_calls "
+                                          "ORDER BY id")
+        assert [tuple(r) for r in rows] == [(0, 0), (0, 0)]
+
+
 @pytest.mark.asyncio
 async def test_migrate_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
-        assert await migrate(conn) == 5
-        assert await migrate(conn) == 5
-        assert await migrate(conn, target_version=1) == 5  # never goes down
+        assert await migrate(conn) == 6
+        assert await migrate(conn) == 6
+        assert await migrate(conn, target_version=1) == 6  # never goes down
 
 
 @pytest.mark.asyncio
@@ -219,7 +253,7 @@ async def test_failed_step_rolls_back_to_previous_version(tmp_path: Path) -> Non
 async def test_target_version_out_of_range(tmp_path: Path) -> None:
     async with aiosqlite.connect(tmp_path / "db.sqlite", isolation_level=None) as conn:
         with pytest.raises(ValueError):
-            await migrate(conn, target_version=6)
+            await migrate(conn, target_version=7)
 
 
 @pytest.mark.asyncio
@@ -234,7 +268,7 @@ async def test_newer_schema_is_refused_and_untouched(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="newer") as info:
         await Store.open(path)
     assert str(path) in str(info.value)
-    assert "schema v99, we know v5" in str(info.value)
+    assert "schema v99, we know v6" in str(info.value)
     assert path.read_bytes() == before
     assert not (tmp_path / "future.db-wal").exists()
 
@@ -246,7 +280,7 @@ async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path: Path) -
     path = tmp_path / "race.db"
     stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
     try:
-        assert [await s.schema_version() for s in stores] == [5, 5, 5, 5]
+        assert [await s.schema_version() for s in stores] == [6, 6, 6, 6]
     finally:
         for store in stores:
             await store.close()

@@ -473,6 +473,107 @@ class StoreQueries:
                 raise StoreError(f"{op}: no such session")
         return call_id
 
+    async def start_model_call(
+        self,
+        session_id: int,
+        *,
+        tier: int | None,
+        provider: str,
+        endpoint: str | None,
+        model: str,
+        started_at: str,
+        prompt_tokens: int,
+        cost_usd: float,
+        task_type: str | None = None,
+    ) -> int:
+        """Charge a call the moment it is sent: an in-flight row holding the prompt
+        estimate, added to the session's tokens and cost in the same transaction.
+
+        If the process dies before `settle_model_call`, the row and the charge stay:
+        a killed call is never free. Progress and settlement adjust both by the delta.
+        """
+        op = f"start_model_call(session {session_id}, {model!r})"
+        async with self.transaction(op):
+            call_id = await self._insert(
+                op,
+                "INSERT INTO model_calls (session_id, tier, provider, endpoint, model, "
+                "started_at, prompt_tokens, completion_tokens, cost_usd, estimated, "
+                "task_type, in_flight) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, 1)",
+                (session_id, tier, provider, endpoint, model, started_at, prompt_tokens,
+                 cost_usd, task_type),
+            )
+            if not await self._update(
+                    op, "UPDATE sessions SET tokens_used = tokens_used + ?, "
+                    "cost_usd = cost_usd + ? WHERE id = ?",
+                    (prompt_tokens, cost_usd, session_id)):
+                raise StoreError(f"{op}: no such session")
+        return call_id
+
+    async def _recharge(self, op: str, call_id: int, tokens: int, cost_usd: float) -> None:
+        """Move the call's session total by the difference between its new and old charge
+        (inside the caller's transaction, before the call row is updated)."""
+        changed = await self._update(
+            op,
+            "UPDATE sessions SET tokens_used = tokens_used + ? - (SELECT prompt_tokens + "
+            "completion_tokens FROM model_calls WHERE id = ?), cost_usd = cost_usd + ? - "
+            "(SELECT cost_usd FROM model_calls WHERE id = ?) "
+            "WHERE id = (SELECT session_id FROM model_calls WHERE id = ?)",
+            (tokens, call_id, cost_usd, call_id, call_id),
+        )
+        if not changed:
+            raise StoreError(f"{op}: no such call")
+
+    async def model_call_progress(self, call_id: int, *, prompt_tokens: int,
+                                  completion_tokens: int, cost_usd: float,
+                                  message_id: int | None = None,
+                                  content: str | None = None) -> None:
+        """The reply so far and the call's charge for it, in one transaction (the
+        periodic flush): a kill after this loses neither the text nor its cost."""
+        op = f"model_call_progress({call_id})"
+        async with self.transaction(op):
+            if message_id is not None and content is not None:
+                await self.update_message_content(message_id, content)
+            await self._recharge(op, call_id, prompt_tokens + completion_tokens, cost_usd)
+            await self._update(
+                op, "UPDATE model_calls SET prompt_tokens = ?, completion_tokens = ?, "
+                "cost_usd = ?, message_id = COALESCE(?, message_id) WHERE id = ?",
+                (prompt_tokens, completion_tokens, cost_usd, message_id, call_id))
+
+    async def settle_model_call(
+        self,
+        call_id: int,
+        *,
+        message_id: int | None,
+        latency_ms: float | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cached_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        cost_usd: float = 0.0,
+        estimated: bool = False,
+        error: str | None = None,
+        task_type: str | None = None,
+    ) -> None:
+        """The call ended: its final usage replaces the in-flight charge (the session
+        total moves by the difference); `sessions.model` moves only on success."""
+        op = f"settle_model_call({call_id})"
+        async with self.transaction(op):
+            await self._recharge(op, call_id, prompt_tokens + completion_tokens, cost_usd)
+            await self._update(
+                op,
+                "UPDATE model_calls SET message_id = COALESCE(?, message_id), latency_ms = ?, "
+                "prompt_tokens = ?, completion_tokens = ?, cached_tokens = ?, "
+                "reasoning_tokens = ?, cost_usd = ?, estimated = ?, error = ?, "
+                "task_type = COALESCE(?, task_type), in_flight = 0 WHERE id = ?",
+                (message_id, latency_ms, prompt_tokens, completion_tokens, cached_tokens,
+                 reasoning_tokens, cost_usd, int(estimated), error, task_type, call_id),
+            )
+            if error is None:
+                await self._update(
+                    op, "UPDATE sessions SET model = (SELECT model FROM model_calls "
+                    "WHERE id = ?) WHERE id = (SELECT session_id FROM model_calls WHERE id = ?)",
+                    (call_id, call_id))
+
     async def record_skill_invocation(
         self,
         session_id: int | None,
