@@ -184,3 +184,14 @@ class PaidEscalated(Event):
     tier: int
     model: str
     reason: str
+
+
+@dataclass(frozen=True)
+class ReplyCut(Event):
+    """A client-side limit ended the reply early; the text so far is the answer.
+
+    `limit` names the setting ("max_tokens" or "request_timeout_s"); `detail` says
+    what happened in words."""
+
+    limit: str
+    detail: str

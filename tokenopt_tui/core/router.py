@@ -50,6 +50,7 @@ from tokenopt_tui.core.cooldown import (
 )
 from tokenopt_tui.core.events import ModelPreparing
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
+from tokenopt_tui.core.tokens import count_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,16 @@ class PaidEscalation:
 
 
 @dataclass(frozen=True)
+class AttemptCut:
+    """The reply was stopped by a client-side limit and ends here, kept as the answer:
+    `limit` is "max_tokens" (more text than was asked for) or "request_timeout_s" (the
+    request's wall-clock limit); `detail` says it in words."""
+
+    limit: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class RouteFinished:
     ok: bool
     attempts: int
@@ -116,8 +127,8 @@ class EndpointState:
     last_error: str | None = None
 
 
-RouterItem = (AttemptStarted | AttemptFailed | PaidEscalation | RouteFinished | Usage | str
-              | ModelPreparing)
+RouterItem = (AttemptStarted | AttemptFailed | AttemptCut | PaidEscalation | RouteFinished
+              | Usage | str | ModelPreparing)
 
 
 # --- configuration checks ------------------------------------------------------------
@@ -175,6 +186,27 @@ class _Outcome:
     parts: list[str]
     usage: Usage | None = None
     error: BaseException | None = None
+    cut: AttemptCut | None = None
+    tokens: int = 0  # completion tokens counted here, whatever the server says
+
+
+class _Deadline:
+    """The request's wall-clock limit on the event loop's clock; time spent preparing
+    a model (a one-off conversion or load) is not counted."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        loop = asyncio.get_running_loop()
+        self.at = loop.time() + seconds if seconds > 0 else None
+
+    def left(self) -> float | None:
+        if self.at is None:
+            return None
+        return self.at - asyncio.get_running_loop().time()
+
+    def extend(self, seconds: float) -> None:
+        if self.at is not None:
+            self.at += seconds
 
 
 class Router:
@@ -311,6 +343,7 @@ class Router:
             yield RouteFinished(False, 0, f"no tier {start_tier} is configured")
             return
         attempts = 0
+        deadline = _Deadline(self.config.request_timeout_s)
         failures: list[AttemptFailed] = []
         seen: set[EndpointKey] = set()
         # When every usable free endpoint is cooling down, trying one beats refusing.
@@ -345,12 +378,21 @@ class Router:
                 yield AttemptStarted(tier.number, tier.name, index, provider.model,
                                      provider.endpoint, tier.paid)
                 outcome = _Outcome(parts=[])
-                async with contextlib.aclosing(
-                        self._attempt(provider, endpoint, messages, max_tokens, outcome)) as run:
+                async with contextlib.aclosing(self._attempt(
+                        provider, endpoint, messages, max_tokens, outcome, deadline)) as run:
                     async for item in run:
                         yield item
+                if outcome.cut is not None and not outcome.parts:  # the time is up
+                    failed = AttemptFailed(tier.number, provider.model, provider.endpoint,
+                                           outcome.cut.detail, "timeout")
+                    failures.append(failed)
+                    yield failed
+                    yield RouteFinished(False, attempts, outcome.cut.detail)
+                    return
                 failed = self._judge(tier, provider, endpoint, key, outcome)
                 if failed is None:
+                    if outcome.cut is not None:
+                        yield outcome.cut
                     # Only an endpoint we knew to be failing has a row to clear, so a
                     # healthy answer costs no write.
                     if self.cooldowns.succeeded(key):
@@ -393,26 +435,41 @@ class Router:
 
     async def _attempt(self, provider: Provider, endpoint: Endpoint,
                        messages: Sequence[ChatMessage], max_tokens: int,
-                       out: _Outcome) -> AsyncIterator[str | ModelPreparing]:
-        """One call: pass text through, keep the usage, store the fault in `out`."""
+                       out: _Outcome, deadline: _Deadline) -> AsyncIterator[str | ModelPreparing]:
+        """One call: pass text through, keep the usage, store the fault in `out`.
+
+        Two client-side limits end the reply early, whatever the server does: more
+        than `max_tokens` of text (counted here), and the request's deadline."""
+        loop = asyncio.get_running_loop()
+        preparing_since = loop.time()
         try:
             async for event in provider.prepare():
                 yield event
         except Exception as exc:
             out.error = exc
             return
+        finally:
+            deadline.extend(loop.time() - preparing_since)
         stream = provider.stream(list(messages), max_tokens)
         # An in-process model cannot hang on a socket, and its prefill may be slow.
         timeout_s = None if endpoint.kind == "mlx" else endpoint.timeout_s
         try:
             async with contextlib.aclosing(
-                    _guarded(stream, timeout_s, provider.endpoint)) as guarded:
+                    _guarded(stream, timeout_s, provider.endpoint, deadline)) as guarded:
                 async for item in guarded:
                     if isinstance(item, Usage):
                         out.usage = item
                     elif item:
                         out.parts.append(item)
+                        out.tokens += count_tokens(item)
                         yield item
+                        if out.tokens >= max_tokens:
+                            out.cut = AttemptCut("max_tokens", (
+                                f"reply cut at {out.tokens:,} tokens: {provider.endpoint} kept "
+                                f"sending past max_tokens ({max_tokens:,})"))
+                            break
+        except RequestDeadline as exc:
+            out.cut = AttemptCut("request_timeout_s", str(exc))
         except Exception as exc:  # every provider fault moves down the chain
             out.error = exc
         finally:
@@ -443,17 +500,30 @@ class StreamStalled(TimeoutError):
     """No item arrived within the endpoint's timeout (a hang between chunks)."""
 
 
+class RequestDeadline(TimeoutError):
+    """The request's wall-clock limit (`request_timeout_s`) ran out."""
+
+
 async def _guarded(stream: AsyncIterator[str | Usage], timeout_s: float | None,
-                   where: str) -> AsyncIterator[str | Usage]:
-    """Re-yield `stream`, failing if any single item takes longer than `timeout_s`."""
+                   where: str, deadline: _Deadline | None = None) -> AsyncIterator[str | Usage]:
+    """Re-yield `stream`, failing if any single item takes longer than `timeout_s` or
+    the request's deadline passes."""
     iterator = aiter(stream)
     while True:
+        left = deadline.left() if deadline is not None else None
+        limit = timeout_s if left is None else max(0.0, left if timeout_s is None
+                                                  else min(left, timeout_s))
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout(limit):
                 item = await anext(iterator)
         except StopAsyncIteration:
             return
         except TimeoutError as exc:
+            now_left = deadline.left() if deadline is not None else None
+            if deadline is not None and now_left is not None and now_left <= 0:
+                raise RequestDeadline(
+                    f"stopped after {deadline.seconds:g} s, the request's time limit "
+                    f"(request_timeout_s)") from exc
             raise StreamStalled(f"{where} sent nothing for {timeout_s:g} s") from exc
         yield item
 

@@ -25,6 +25,7 @@ from tokenopt_tui.core.events import (
     ModelPreparing,
     PaidEscalated,
     ReplyCompleted,
+    ReplyCut,
     SessionHalted,
     SessionStarted,
     SkillLoaded,
@@ -35,7 +36,13 @@ from tokenopt_tui.core.events import (
 )
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
-from tokenopt_tui.core.router import AttemptFailed, AttemptStarted, PaidEscalation, RouteFinished
+from tokenopt_tui.core.router import (
+    AttemptCut,
+    AttemptFailed,
+    AttemptStarted,
+    PaidEscalation,
+    RouteFinished,
+)
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.services import Services
 
@@ -44,6 +51,23 @@ FLUSH_INTERVAL_S = 0.5
 THREAD_CHARS = 100_000
 #: A budget-forced compaction keeps only the last exchange verbatim.
 FORCED_KEEP_LAST = 2
+#: Failures where the provider refused the request outright: with no text streamed,
+#: nothing was processed, so nothing is charged. Any other end (a timeout, a stall, a
+#: cancel, a kill) is charged the prompt at least: the provider may have read it.
+REFUSED_KINDS = frozenset({"connection", "rate_limit", "not_found", "rejected", "server",
+                           "unavailable"})
+#: Skills are matched on the ask, not on pasted material: the head and tail of a long
+#: request (where people put the question) stand for the whole.
+ASK_HEAD_CHARS = 1_200
+ASK_TAIL_CHARS = 600
+
+
+def ask_window(text: str) -> str:
+    """The part of a request that says what is asked: all of a short one, the head and
+    tail of a long one (a 10 MB paste is not read by the skill matcher)."""
+    if len(text) <= ASK_HEAD_CHARS + ASK_TAIL_CHARS:
+        return text
+    return text[:ASK_HEAD_CHARS] + "\n…\n" + text[-ASK_TAIL_CHARS:]
 
 
 def utc_now() -> str:
@@ -186,8 +210,10 @@ class ChatSession:
         for event in skill_events:
             yield event
         messages = self.context.messages()
+        prompt_estimate = self.context.tokens()
         if skills_message is not None:
             messages = [skills_message, *messages]
+            prompt_estimate += count_tokens(skills_message.content)
 
         decision = classify(text, history_turns=len(self.context.entries) // 2)
         self._task_type = decision.task_type
@@ -201,6 +227,7 @@ class ChatSession:
         usage: Usage | None = None
         last_endpoint = ""
         first = True
+        passed_over: list[AttemptFailed] = []  # skipped or failed before the first attempt
         try:
             async for item in self.services.router.route(
                     messages, start_tier=start, max_tokens=config.max_tokens,
@@ -211,32 +238,38 @@ class ChatSession:
                         attempt.reply_id = await store.add_message(
                             self.session_id, "assistant", item, tier=attempt.tier,
                             model=attempt.provider.model, interrupted=True)
-                        attempt.flushed_at, attempt.flushed = time.monotonic(), 1
+                        attempt.flushed_at, attempt.flushed = time.monotonic(), 0
+                        await self._flush(attempt)
                     yield TokenReceived(item)
                     if (time.monotonic() - attempt.flushed_at >= self.flush_interval
                             and len(attempt.parts) != attempt.flushed):
-                        await store.update_message_content(attempt.reply_id,
-                                                           "".join(attempt.parts))
-                        attempt.flushed_at, attempt.flushed = time.monotonic(), len(attempt.parts)
+                        await self._flush(attempt)
                 elif isinstance(item, ModelPreparing):
                     if attempt is not None:
                         attempt.started = time.perf_counter()  # latency excludes preparation
                     yield item
                 elif isinstance(item, AttemptStarted):
                     provider = self.services.provider(item.tier, item.endpoint_index)
-                    attempt = _Attempt(item.tier, provider)
+                    attempt = _Attempt(item.tier, provider, prompt_estimate=prompt_estimate)
                     last_endpoint = provider.endpoint
-                    why = reasons if first else (f"fallback to tier {item.tier}",)
+                    why = (_fallback_reasons(start, reasons, item.tier, passed_over) if first
+                           else (f"fallback to tier {item.tier}",))
                     first = False
+                    await self._start_call(attempt)
                     yield await self._emit(TierChosen(item.tier, item.tier_name, provider.kind,
                                                       item.model, why))
                 elif isinstance(item, AttemptFailed):
+                    if first:
+                        passed_over.append(item)
                     if not item.skipped and attempt is not None:
-                        for event in await self._finish(attempt, None, error=item.error):
+                        for event in await self._finish(attempt, None, error=item.error,
+                                                        refused=item.kind in REFUSED_KINDS):
                             yield event
                         attempt = None
                     yield await self._emit(TierFailed(item.tier, item.model, item.endpoint,
                                                       item.kind, item.error, item.skipped))
+                elif isinstance(item, AttemptCut):
+                    yield await self._emit(ReplyCut(item.limit, item.detail))
                 elif isinstance(item, PaidEscalation):
                     yield await self._emit(PaidEscalated(item.tier, item.model, item.reason))
                 elif isinstance(item, Usage):
@@ -268,7 +301,7 @@ class ChatSession:
         library = self.services.skills
         if library is None:
             return None, []
-        selection = library.select(text)
+        selection = library.select(ask_window(text))
         events: list[Event] = []
         for skill in selection.loaded:
             await self.services.store.record_skill_invocation(
@@ -393,7 +426,9 @@ class ChatSession:
                 yield item
             elif isinstance(item, AttemptStarted):
                 attempt = _Attempt(item.tier, self.services.provider(item.tier,
-                                                                     item.endpoint_index))
+                                                                     item.endpoint_index),
+                                   prompt_estimate=count_tokens(extractive))
+                await self._start_call(attempt, task_type="compaction")
                 usage = None
             elif isinstance(item, Usage):
                 usage = item
@@ -403,7 +438,8 @@ class ChatSession:
                     continue
                 spent, dollars = await self._record_call(
                     attempt, usage, error=item.error if failed else None,
-                    prompt_estimate=count_tokens(extractive), task_type="compaction")
+                    task_type="compaction",
+                    refused=isinstance(item, AttemptFailed) and item.kind in REFUSED_KINDS)
                 tokens, cost = tokens + spent, cost + dollars
                 if not failed:
                     text = "".join(attempt.parts)
@@ -416,34 +452,79 @@ class ChatSession:
                 attempt = None
         yield (extractive, f"extractive (LLM summary discarded: {verdict})", tokens, cost)
 
+    def _cost(self, provider: Provider, prompt: int, completion: int,
+              reported: float | None = None) -> float:
+        return call_cost(provider.model, prompt, completion, reported,
+                         local=provider.kind == "mlx", prices=self.services.config.prices)
+
+    async def _start_call(self, attempt: _Attempt, task_type: str | None = None) -> None:
+        """Charge the call as it is sent (an in-flight row with the prompt estimate), so
+        that a kill, a timeout or a crash from here on can never make it free."""
+        provider = attempt.provider
+        cost = self._cost(provider, attempt.prompt_estimate, 0)
+        attempt.call_id = await self.services.store.start_model_call(
+            self.session_id, tier=attempt.tier, provider=provider.kind,
+            endpoint=provider.endpoint, model=provider.model, started_at=attempt.started_at,
+            prompt_tokens=attempt.prompt_estimate, cost_usd=cost,
+            task_type=task_type or self._task_type)
+        attempt.charged_tokens, attempt.charged_cost = attempt.prompt_estimate, cost
+        self.tokens_used += attempt.prompt_estimate
+
+    async def _flush(self, attempt: _Attempt) -> None:
+        """Save the reply so far and charge what has streamed, in one transaction."""
+        new_text = "".join(attempt.parts[attempt.flushed:])
+        attempt.streamed_tokens += count_tokens(new_text)
+        attempt.flushed_at, attempt.flushed = time.monotonic(), len(attempt.parts)
+        if attempt.call_id is None or attempt.reply_id is None:
+            return
+        completion = attempt.streamed_tokens
+        cost = self._cost(attempt.provider, attempt.prompt_estimate, completion)
+        await self.services.store.model_call_progress(
+            attempt.call_id, prompt_tokens=attempt.prompt_estimate,
+            completion_tokens=completion, cost_usd=cost, message_id=attempt.reply_id,
+            content="".join(attempt.parts))
+        self.tokens_used += attempt.prompt_estimate + completion - attempt.charged_tokens
+        attempt.charged_tokens, attempt.charged_cost = attempt.prompt_estimate + completion, cost
+
     async def _record_call(self, attempt: _Attempt, usage: Usage | None, error: str | None,
-                           prompt_estimate: int, task_type: str | None = None
+                           task_type: str | None = None, refused: bool = False
                            ) -> tuple[int, float]:
-        """Store one model call (estimated if no usage came) and add it to the budget."""
+        """Settle one model call (estimated if no usage came) and add it to the budget.
+
+        Without usage the prompt is charged unless the provider refused the request
+        before any text came (`refused`); what streamed is counted as completion."""
         provider = attempt.provider
         text = "".join(attempt.parts)
         if usage is None:  # the stream died before usage arrived: estimate, and say so
-            usage = Usage(prompt_estimate if attempt.parts else 0, count_tokens(text),
-                          estimated=True)
-        cost = call_cost(provider.model, usage.prompt_tokens, usage.completion_tokens,
-                         usage.cost_usd, local=provider.kind == "mlx",
-                         prices=self.services.config.prices)
+            prompt = 0 if refused and not attempt.parts else attempt.prompt_estimate
+            usage = Usage(prompt, count_tokens(text), estimated=True)
+        cost = self._cost(provider, usage.prompt_tokens, usage.completion_tokens,
+                          usage.cost_usd)
         attempt.usage, attempt.cost = usage, cost
         attempt.latency_ms = (time.perf_counter() - attempt.started) * 1000
-        await self.services.store.record_model_call(
-            self.session_id, message_id=attempt.reply_id, tier=attempt.tier,
-            provider=provider.kind, endpoint=provider.endpoint, model=provider.model,
-            started_at=attempt.started_at, latency_ms=attempt.latency_ms,
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-            cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens,
-            cost_usd=cost, estimated=usage.estimated, error=error,
-            task_type=task_type or self._task_type)
+        store = self.services.store
+        figures = {"message_id": attempt.reply_id, "latency_ms": attempt.latency_ms,
+                   "prompt_tokens": usage.prompt_tokens,
+                   "completion_tokens": usage.completion_tokens,
+                   "cached_tokens": usage.cached_tokens,
+                   "reasoning_tokens": usage.reasoning_tokens, "cost_usd": cost,
+                   "estimated": usage.estimated, "error": error,
+                   "task_type": task_type or self._task_type}
         spent = usage.prompt_tokens + usage.completion_tokens
-        self.tokens_used += spent
+        if attempt.call_id is not None:
+            await store.settle_model_call(attempt.call_id, **figures)
+            self.tokens_used += spent - attempt.charged_tokens
+        else:
+            await store.record_model_call(
+                self.session_id, tier=attempt.tier, provider=provider.kind,
+                endpoint=provider.endpoint, model=provider.model,
+                started_at=attempt.started_at, **figures)
+            self.tokens_used += spent
+        attempt.charged_tokens, attempt.charged_cost = spent, cost
         return spent, cost
 
     async def _finish(self, attempt: _Attempt, usage: Usage | None,
-                      error: str | None) -> list[Event]:
+                      error: str | None, refused: bool = False) -> list[Event]:
         """Store one attempt's reply (complete or interrupted) and the call's usage."""
         store = self.services.store
         provider = attempt.provider
@@ -452,7 +533,7 @@ class ChatSession:
         if attempt.reply_id is None and error is None:  # a complete, empty reply is a reply
             attempt.reply_id = await store.add_message(
                 self.session_id, "assistant", "", tier=attempt.tier, model=provider.model)
-        await self._record_call(attempt, usage, error, prompt_estimate=self.context.tokens())
+        await self._record_call(attempt, usage, error, refused=refused)
         used, cost = attempt.usage, attempt.cost
         assert used is not None
         if attempt.reply_id is not None:
@@ -491,6 +572,23 @@ class _Attempt:
     usage: Usage | None = None
     cost: float = 0.0
     latency_ms: float = 0.0
+    prompt_estimate: int = 0
+    call_id: int | None = None  # the in-flight model_calls row, from the moment it is sent
+    charged_tokens: int = 0  # what the budget holds for this call so far
+    charged_cost: float = 0.0
+    streamed_tokens: int = 0  # completion estimate at the last flush
+
+
+def _fallback_reasons(start: int, reasons: tuple[str, ...], tier: int,
+                      passed_over: list[AttemptFailed]) -> tuple[str, ...]:
+    """Why the first attempt went where it did: the classifier's choice, and when that
+    tier was skipped or failed, which tiers were passed over and why."""
+    if tier == start:
+        return reasons
+    what = "; ".join(f"tier {f.tier} {'skipped' if f.skipped else 'failed'}: {f.error}"
+                     for f in passed_over) or f"tier {start} could not be used"
+    return (f"tier {start} was chosen ({'; '.join(reasons)})",
+            f"fell back to tier {tier}: {what}")
 
 
 def _title(text: str) -> str:
