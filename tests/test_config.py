@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli, write_config
+from conftest import loopback_tiers, run_cli, write_config
 
-from tokenopt_tui.config import ConfigError, load_config
+from tokenopt_tui.config import ConfigError, add_local_server, load_config
 from tokenopt_tui.paths import Paths
 
 
@@ -117,3 +117,144 @@ def test_openblas_status_says_what_the_model_commands_will_do() -> None:
         assert "disabled" in disabled and found in disabled
     else:
         assert enabled.startswith("not installed") and "libopenblas0-pthread" in enabled
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "key"),
+    [
+        # Cross-field checks in _build: found after the merge, still the variable's fault.
+        ("TOKENOPT__THRESHOLDS__WARN_PERCENT", "95", "thresholds.warn_percent"),
+        ("TOKENOPT__THRESHOLDS__HALT_PERCENT", "85", "thresholds.compress_percent"),
+        ("TOKENOPT__COMPRESSION__KEEP_LAST", "60", "compression.keep_last"),
+        ("TOKENOPT__TIERS", "3", "tiers"),
+        ("TOKENOPT__PRICES", "3", "prices"),
+        ("TOKENOPT__LOCAL_SERVERS", "[{model = 'm'}]", "local_servers[0].base_url"),
+        # Per-key checks and unknown keys.
+        ("TOKENOPT__LOCAL__TOP_P", "2", "local.top_p"),
+        ("TOKENOPT__NO__SUCH", "1", "unknown key 'no'"),
+        ("TOKENOPT__LOCAL__NO_SUCH", "1", "unknown key 'local.no_such'"),
+    ],
+)
+def test_every_error_from_an_environment_value_names_the_variable(
+        xdg_env, paths: Paths, var: str, value: str, key: str) -> None:
+    file = write_config(xdg_env, 'theme = "tokenopt-dark"\n')  # a valid file exists
+    with pytest.raises(ConfigError) as caught:
+        load_config(paths, {**xdg_env, var: value})
+    message = str(caught.value)
+    assert message.startswith(f"environment variable {var}"), message
+    assert key in message
+    assert str(file) not in message  # the file is fine: it is not blamed
+
+
+def test_an_env_value_clashing_with_the_file_names_both(xdg_env, paths: Paths) -> None:
+    file = write_config(xdg_env, "[thresholds]\ncompress_percent = 90\n")
+    var = "TOKENOPT__THRESHOLDS__WARN_PERCENT"
+    with pytest.raises(ConfigError) as caught:
+        load_config(paths, {**xdg_env, var: "95"})
+    message = str(caught.value)
+    assert message.startswith(f"environment variable {var} (with {file})"), message
+    assert "must be below 'thresholds.compress_percent' (90)" in message
+
+
+def test_an_env_value_duplicating_an_endpoint_is_blamed_on_the_variable(
+        xdg_env, paths: Paths) -> None:
+    """`local.model` rewrites tier 1: the clash names no key the variable set, yet the
+    file alone is valid, so the variable is named."""
+    file = write_config(xdg_env, '[[tiers]]\nname = "local"\nendpoints = [{kind = "mlx", '
+                                 'model = "embedded"}, {kind = "mlx", model = "/m/qwen"}]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(paths, {**xdg_env, "TOKENOPT__LOCAL__MODEL": "/m/qwen"})
+    message = str(caught.value)
+    # Only that variable (the other TOKENOPT__ values of xdg_env are innocent), and the
+    # file, whose tier it clashes with.
+    assert message.startswith(f"environment variable TOKENOPT__LOCAL__MODEL (with {file}): ")
+    assert "same endpoint" in message
+
+
+def test_a_missing_tokenopt_config_file_is_an_error(xdg_env, tmp_path) -> None:
+    missing = tmp_path / "nowhere" / "tokenopt.toml"
+    env = {**xdg_env, "TOKENOPT_CONFIG": str(missing)}
+    with pytest.raises(ConfigError) as caught:
+        load_config(Paths.from_env(env), env)
+    assert "TOKENOPT_CONFIG" in str(caught.value) and str(missing) in str(caught.value)
+    assert "does not exist" in str(caught.value)
+    result = run_cli(["doctor"], env, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "TOKENOPT_CONFIG" in result.stderr and str(missing) in result.stderr
+    # The default path missing is still fine (defaults), and an existing file is read.
+    assert load_config(Paths.from_env(xdg_env), xdg_env).source == "defaults"
+    missing.parent.mkdir()
+    missing.write_text('theme = "tokenopt-light"\n')
+    assert load_config(Paths.from_env(env), env).theme == "tokenopt-light"
+
+
+def test_cli_names_the_environment_variable_of_a_cross_field_error(xdg_env) -> None:
+    file = write_config(xdg_env, 'theme = "tokenopt-dark"\n')
+    env = {**xdg_env, "TOKENOPT__THRESHOLDS__WARN_PERCENT": "95"}
+    result = run_cli(["doctor"], env, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "environment variable TOKENOPT__THRESHOLDS__WARN_PERCENT" in result.stderr
+    assert str(file) not in result.stderr
+
+
+def test_local_servers_join_tier_one_after_its_own_endpoints(xdg_env, paths: Paths) -> None:
+    write_config(xdg_env, '[[local_servers]]\nbase_url = "http://127.0.0.1:8080/v1"\n'
+                          'model = "qwen3"\n[[local_servers]]\nbase_url = '
+                          '"http://127.0.0.1:11434/v1"\nmodel = "llama3"\ntimeout_s = 20\n')
+    config = load_config(paths, xdg_env)
+    first = config.tiers[0].endpoints
+    assert [(e.kind, e.model) for e in first] == [
+        ("mlx", "embedded"), ("openai", "qwen3"), ("openai", "llama3")]
+    assert first[1].base_url == "http://127.0.0.1:8080/v1" and first[1].api_key_env is None
+    assert first[2].timeout_s == 20
+    assert [t.name for t in config.tiers] == ["local", "trinity", "qwen3-coder", "kimi"]
+
+
+def test_a_local_server_already_in_the_chain_is_skipped(xdg_env, paths: Paths) -> None:
+    write_config(xdg_env, loopback_tiers("http://127.0.0.1:8080/v1", "qwen3")
+                 + '[[local_servers]]\nbase_url = "http://127.0.0.1:8080/v1/"\n'
+                   'model = "qwen3"\n')
+    config = load_config(paths, xdg_env)
+    assert len(config.tiers[0].endpoints) == 1  # no duplicate, no error
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("local_servers = 3\n", "key 'local_servers': expected an array"),
+        ('[[local_servers]]\nmodel = "m"\n', "key 'local_servers[0].base_url' is required"),
+        ('[[local_servers]]\nbase_url = "http://x/v1"\n', "'local_servers[0].model'"),
+        ('[[local_servers]]\nkind = "mlx"\nbase_url = "http://x/v1"\nmodel = "m"\n',
+         "unknown key 'local_servers[0].kind'"),
+        ('[[local_servers]]\nbase_url = "https://openrouter.ai/api/v1"\nmodel = "x/paid"\n',
+         "key 'local_servers[0].model': 'x/paid' is a paid model"),
+    ],
+)
+def test_bad_local_servers_name_file_and_key(xdg_env, paths: Paths, text: str,
+                                             expected: str) -> None:
+    file = write_config(xdg_env, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(paths, xdg_env)
+    assert str(caught.value).startswith(str(file)) and expected in str(caught.value)
+
+
+def test_adding_a_local_server_keeps_the_file_and_survives_hostile_names(
+        xdg_env, paths: Paths) -> None:
+    original = '# my settings\ntheme = "tokenopt-light"\n[paid]\nenabled = false'  # no \n
+    file = write_config(xdg_env, original)
+    model = 'evil"model\\\x1b]52;c;AAAA\x07\x9b\n[paid]\nenabled = true'
+    add_local_server(file, "http://127.0.0.1:8080/v1", model, note="found at first start")
+    text = file.read_text()
+    assert text.startswith(original + "\n")
+    assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text
+    config = load_config(paths, xdg_env)
+    assert config.theme == "tokenopt-light" and not config.paid_enabled
+    assert config.tiers[0].endpoints[-1].model == model  # the exact id, round-tripped
+
+
+def test_adding_a_local_server_refuses_to_break_the_file(xdg_env) -> None:
+    original = 'local_servers = []\n'  # an inline array: a [[local_servers]] would clash
+    file = write_config(xdg_env, original)
+    with pytest.raises(ConfigError, match="was not added"):
+        add_local_server(file, "http://127.0.0.1:8080/v1", "m")
+    assert file.read_text() == original

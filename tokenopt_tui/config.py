@@ -7,6 +7,7 @@ the environment variable that holds its key, never the key itself.
 
 from __future__ import annotations
 
+import copy
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -23,7 +24,15 @@ ENV_PREFIX = "TOKENOPT__"
 
 
 class ConfigError(ValueError):
-    """Invalid configuration; the message names the source and the key."""
+    """Invalid configuration; the message names the source and the key.
+
+    `keys` lists the dotted keys a cross-field check involved, so `load_config` can
+    tell whether the file or an environment variable set the offending value.
+    """
+
+    def __init__(self, message: str, keys: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.keys = keys
 
 
 @dataclass(frozen=True)
@@ -222,6 +231,7 @@ SCHEMA: dict[str, Any] = {
     "paths": {"db": check_text},
     "tiers": None,  # validated by _tiers
     "prices": None,  # validated by _prices
+    "local_servers": None,  # validated by _local_servers
 }
 ENDPOINT_SCHEMA: dict[str, Check] = {
     "kind": _choice("mlx", "openai"),
@@ -263,6 +273,13 @@ def _endpoint(raw: Any, key: str) -> Endpoint:
 
 
 def _tiers(raw: Any) -> tuple[Tier, ...]:
+    try:
+        return _parse_tiers(raw)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), ("tiers",)) from None
+
+
+def _parse_tiers(raw: Any) -> tuple[Tier, ...]:
     if not isinstance(raw, list) or not raw:
         raise ConfigError("key 'tiers': expected a non-empty array of tables ([[tiers]])")
     tiers = []
@@ -283,10 +300,56 @@ def _tiers(raw: Any) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
+def _endpoint_ident(endpoint: Endpoint) -> tuple[str, str, str]:
+    """What makes two endpoints the same one (a duplicate would be a fallback cycle)."""
+    return endpoint.kind, (endpoint.base_url or "").rstrip("/").lower(), endpoint.model
+
+
+def _is_paid_openrouter(endpoint: Endpoint) -> bool:
+    return (endpoint.kind == "openai" and "openrouter" in (endpoint.base_url or "").lower()
+            and not endpoint.model.endswith(":free"))
+
+
+def _local_servers(raw: Any, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    """`[[local_servers]]` (base_url, model): extra endpoints at the end of tier 1.
+
+    Tier 1's own endpoints stay first, so the configured model remains the default
+    and a local server is its fallback. An entry already in the chain is skipped,
+    so accepting a server that is also configured by hand never breaks the config.
+    """
+    if not isinstance(raw, list):
+        raise ConfigError("key 'local_servers': expected an array of tables "
+                          "([[local_servers]] with base_url and model)", ("local_servers",))
+    first = tiers[0]
+    seen = {_endpoint_ident(e) for tier in tiers for e in tier.endpoints}
+    added = []
+    for index, item in enumerate(raw):
+        key = f"local_servers[{index}]"
+        try:
+            if not isinstance(item, dict):
+                raise ConfigError(f"key '{key}': expected a table")
+            if "kind" in item:
+                raise ConfigError(f"unknown key '{key}.kind' (a local server is always an "
+                                  "OpenAI-compatible endpoint)")
+            endpoint = _endpoint({"kind": "openai", **item}, key)
+            if not first.paid and _is_paid_openrouter(endpoint):
+                raise ConfigError(f"key '{key}.model': {endpoint.model!r} is a paid model; "
+                                  "local servers join the free tier 1")
+        except ConfigError as exc:
+            raise ConfigError(str(exc), ("local_servers",)) from None
+        if _endpoint_ident(endpoint) not in seen:
+            seen.add(_endpoint_ident(endpoint))
+            added.append(endpoint)
+    if not added:
+        return tiers
+    return (replace(first, endpoints=(*first.endpoints, *added)), *tiers[1:])
+
+
 def _prices(raw: Any) -> dict[str, tuple[float, float]]:
     """`[prices]` maps a model id to [input, output] dollars per million tokens."""
     if not isinstance(raw, dict):
-        raise ConfigError("key 'prices': expected a table of model = [input, output]")
+        raise ConfigError("key 'prices': expected a table of model = [input, output]",
+                          ("prices",))
     prices = {}
     for model, pair in raw.items():
         key = f'prices."{model}"'
@@ -294,7 +357,7 @@ def _prices(raw: Any) -> dict[str, tuple[float, float]]:
                 or not all(isinstance(p, int | float) and not isinstance(p, bool) and p >= 0
                            for p in pair)):
             raise ConfigError(f"key '{key}': expected [input, output] dollars per million "
-                              f"tokens (two numbers >= 0), got {pair!r}")
+                              f"tokens (two numbers >= 0), got {pair!r}", ("prices",))
         prices[model] = (float(pair[0]), float(pair[1]))
     return prices
 
@@ -334,6 +397,8 @@ def _build(data: dict[str, Any], source: str) -> Config:
         first = tiers[0]
         endpoints = (Endpoint("mlx", model), *first.endpoints[1:])
         tiers = (Tier(first.number, first.name, first.paid, endpoints), *tiers[1:])
+    if "local_servers" in data:
+        tiers = _local_servers(data["local_servers"], tiers)
     budgets = {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
     budgets.update(data.get("budgets", {}))
     paid = data.get("paid", {})
@@ -364,11 +429,13 @@ def _thresholds(values: Mapping[str, int]) -> BudgetThresholds:
     thresholds = BudgetThresholds(**values)
     if thresholds.warn_percent >= thresholds.compress_percent:
         raise ConfigError(f"key 'thresholds.warn_percent': {thresholds.warn_percent} must be "
-                          f"below 'thresholds.compress_percent' ({thresholds.compress_percent})")
+                          f"below 'thresholds.compress_percent' ({thresholds.compress_percent})",
+                          ("thresholds.warn_percent", "thresholds.compress_percent"))
     if thresholds.compress_percent > thresholds.halt_percent:
         raise ConfigError(f"key 'thresholds.compress_percent': {thresholds.compress_percent} "
                           f"must not exceed 'thresholds.halt_percent' "
-                          f"({thresholds.halt_percent})")
+                          f"({thresholds.halt_percent})",
+                          ("thresholds.compress_percent", "thresholds.halt_percent"))
     return thresholds
 
 
@@ -378,7 +445,8 @@ def _compression(values: Mapping[str, Any]) -> CompressionSettings:
         raise ConfigError(f"key 'compression.keep_last': {settings.keep_last} messages would "
                           f"keep every turn of 'compression.compress_over_turns' "
                           f"({settings.compress_over_turns}); use fewer than "
-                          f"{2 * settings.compress_over_turns}")
+                          f"{2 * settings.compress_over_turns}",
+                          ("compression.keep_last", "compression.compress_over_turns"))
     return settings
 
 
@@ -392,20 +460,64 @@ def validate_chain(config: Config) -> None:
     for i, tier in enumerate(config.tiers):
         for j, endpoint in enumerate(tier.endpoints):
             key = f"tiers[{i}].endpoints[{j}]"
-            if (not tier.paid and endpoint.kind == "openai"
-                    and "openrouter" in (endpoint.base_url or "").lower()
-                    and not endpoint.model.endswith(":free")):
+            if not tier.paid and _is_paid_openrouter(endpoint):
                 raise ConfigError(
                     f"key '{key}.model': {endpoint.model!r} is a paid model inside a free tier "
-                    f"('tiers[{i}].paid' is false); use its ':free' id or mark the tier paid")
-            ident = (endpoint.kind, (endpoint.base_url or "").rstrip("/").lower(),
-                     endpoint.model)
+                    f"('tiers[{i}].paid' is false); use its ':free' id or mark the tier paid",
+                    ("tiers",))
+            ident = _endpoint_ident(endpoint)
             if ident in seen:
                 raise ConfigError(
                     f"key '{key}': same endpoint as '{seen[ident]}' ({endpoint.model} at "
                     f"{endpoint.base_url or endpoint.kind}); each endpoint may appear once "
-                    "in the chain")
+                    "in the chain", ("tiers",))
             seen[ident] = key
+
+
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string: quotes, backslashes and every control escaped
+    (C1 too, so the text is also safe to print on a terminal)."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:  # C0, DEL, C1
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def local_server_snippet(base_url: str, model: str) -> str:
+    """The config text that adds a local server to tier 1 (see `_local_servers`)."""
+    return f"[[local_servers]]\nbase_url = {toml_string(base_url)}\nmodel = {toml_string(model)}\n"
+
+
+def add_local_server(file: Path, base_url: str, model: str, note: str = "") -> None:
+    """Append a `[[local_servers]]` entry to the config file, keeping what is there.
+
+    The file is only appended to (created if missing), and only if the result still
+    parses and validates, so an accepted offer can never break the user's config.
+    Raises ConfigError naming the file when that is not possible.
+    """
+    try:
+        existing = file.read_text(encoding="utf-8") if file.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot be read: {exc}") from None
+    lead = "\n" if existing and not existing.endswith("\n") else ""
+    comment = f"# {note}\n" if note else ""
+    addition = f"{lead}\n{comment}{local_server_snippet(base_url, model)}"
+    try:
+        _walk(tomllib.loads(existing + addition), SCHEMA, "")
+    except (tomllib.TOMLDecodeError, ConfigError) as exc:
+        raise ConfigError(f"{file}: the local server was not added, the file would not be "
+                          f"valid with it: {exc}") from None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with file.open("a", encoding="utf-8") as handle:
+            handle.write(addition)
+    except OSError as exc:
+        raise ConfigError(f"{file}: the local server was not added: {exc}") from None
 
 
 def read_toml(path: Any, error: type[ConfigError] = ConfigError) -> dict[str, Any]:
@@ -419,10 +531,17 @@ def read_toml(path: Any, error: type[ConfigError] = ConfigError) -> dict[str, An
 
 
 def load_config(paths: Paths | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read the config file (if any), apply environment overrides, validate."""
+    """Read the config file (if any), apply environment overrides, validate.
+
+    An error names where the bad value came from: the file, or the environment
+    variable that set it (cross-field checks included).
+    """
     env = os.environ if env is None else env
     paths = paths or Paths.from_env(dict(env))
     file = paths.config_file
+    if paths.config_from_env and not file.is_file():
+        what = "is a folder, not a file" if file.is_dir() else "does not exist"
+        raise ConfigError(f"environment variable TOKENOPT_CONFIG: {file} {what}")
     data: dict[str, Any] = {}
     if file.exists():
         raw = read_toml(file)
@@ -430,12 +549,69 @@ def load_config(paths: Paths | None = None, env: Mapping[str, str] | None = None
             data = _walk(raw, SCHEMA, "")
         except ConfigError as exc:
             raise ConfigError(f"{file}: {exc}") from None
+    file_data = copy.deepcopy(data)
+    overrides = []
     for var, tree in _env_overrides(env):
         try:
-            _merge(data, _walk(tree, SCHEMA, ""))
+            walked = _walk(tree, SCHEMA, "")
         except ConfigError as exc:
             raise ConfigError(f"environment variable {var}: {exc}") from None
+        _merge(data, copy.deepcopy(walked))
+        overrides.append((var, walked))
+    source = str(file) if file.exists() else "defaults"
     try:
-        return _build(data, str(file) if file.exists() else "defaults")
+        return _build(data, source)
     except ConfigError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
+        raise ConfigError(f"{_blame(exc, file, file_data, overrides)}: {exc}") from None
+
+
+def _dotted(data: Mapping[str, Any], schema: Mapping[str, Any], prefix: str = "") -> set[str]:
+    """The dotted keys a (validated) config tree sets: {'thresholds.warn_percent', …}."""
+    keys = set()
+    for key, value in data.items():
+        rule = schema.get(key)
+        if isinstance(rule, dict) and isinstance(value, dict):
+            keys |= _dotted(value, rule, f"{prefix}{key}.")
+        else:
+            keys.add(f"{prefix}{key}")
+    return keys
+
+
+def _involves(set_keys: set[str], error_keys: tuple[str, ...]) -> bool:
+    """Whether a source that set `set_keys` set a key the error is about."""
+    return any(e == s or e.startswith((s + ".", s + "[")) for s in set_keys for e in error_keys)
+
+
+def _builds(data: dict[str, Any]) -> bool:
+    try:
+        _build(copy.deepcopy(data), "check")
+    except ConfigError:
+        return False
+    return True
+
+
+def _blame(exc: ConfigError, file: Path, file_data: dict[str, Any],
+           overrides: list[tuple[str, dict[str, Any]]]) -> str:
+    """Name the source of a value rejected by a cross-field check in `_build`.
+
+    The environment variables that set a key the check involved are named. When the
+    check names no key they set (e.g. `TOKENOPT__LOCAL__MODEL` rewriting tier 1 into a
+    duplicate endpoint) but the file alone builds, the variables that break it on
+    their own are named, or all of them if only together they do.
+    """
+    culprits = [var for var, tree in overrides
+                if _involves(_dotted(tree, SCHEMA), exc.keys)]
+    if not culprits and overrides and _builds(file_data):
+        for var, tree in overrides:
+            alone = copy.deepcopy(file_data)
+            _merge(alone, copy.deepcopy(tree))
+            if not _builds(alone):
+                culprits.append(var)
+        culprits = culprits or [var for var, _tree in overrides]
+    if not culprits:
+        return str(file)
+    where = ("environment variable " if len(culprits) == 1 else "environment variables ")
+    where += ", ".join(culprits)
+    if file.exists() and _involves(_dotted(file_data, SCHEMA), exc.keys):
+        where += f" (with {file})"
+    return where

@@ -22,6 +22,9 @@ class Paths:
     config_file: Path
     data_dir: Path
     cache_dir: Path
+    #: The config file was named by TOKENOPT_CONFIG: it must exist (a missing default
+    #: file just means defaults).
+    config_from_env: bool = False
 
     @property
     def db_file(self) -> Path:
@@ -35,9 +38,11 @@ class Paths:
     def from_env(cls, env: dict[str, str] | None = None) -> Paths:
         env = dict(os.environ) if env is None else env
         config_home = _xdg("XDG_CONFIG_HOME", ".config", env)
-        config_file = Path(env.get("TOKENOPT_CONFIG") or config_home / APP / "config.toml")
+        explicit = env.get("TOKENOPT_CONFIG")
+        config_file = Path(explicit).expanduser() if explicit else config_home / APP / "config.toml"
         return cls(
             config_file=config_file,
+            config_from_env=bool(explicit),
             data_dir=_xdg("XDG_DATA_HOME", ".local/share", env) / APP,
             cache_dir=_xdg("XDG_CACHE_HOME", ".cache", env) / APP,
         )
