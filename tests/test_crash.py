@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import signal
 import sqlite3
 import subprocess
@@ -31,13 +33,31 @@ def _assistant_rows(db: Path) -> list[tuple[int, str, int]]:
         return []  # not migrated yet
 
 
+def _read_all(fd: int) -> str:
+    """Everything the process wrote to its terminal (it has exited)."""
+    chunks = []
+    while select.select([fd], [], [], 0.2)[0]:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
 async def test_kill_9_keeps_the_flushed_part_marked_interrupted(xdg_env, paths,
                                                                 prepared_model) -> None:
     env = {**xdg_env, "TOKENOPT__LOCAL__MAX_TOKENS": "400"}
     db = paths.db_file
+    # stdout is a terminal, as for a person: `ask` streams the reply as it comes there
+    # (to a pipe it prints only the finished answer).
+    screen, terminal = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tokenopt_tui", "ask", "Count from 1 to 200: 1, 2, 3,"],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, cwd=REPO, stdout=terminal, stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
     first_seen = ""
     deadline = time.monotonic() + 180
     try:
@@ -50,8 +70,10 @@ async def test_kill_9_keeps_the_flushed_part_marked_interrupted(xdg_env, paths,
             time.sleep(0.05)
         assert proc.poll() is None, f"the reply ended before the kill: {proc.stderr.read()}"
         os.kill(proc.pid, signal.SIGKILL)
-        printed, _ = proc.communicate(timeout=30)
+        proc.communicate(timeout=30)
+        printed = _read_all(screen).replace("\r\n", "\n")
     finally:
+        os.close(screen)
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
