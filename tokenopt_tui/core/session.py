@@ -238,8 +238,8 @@ class ChatSession:
                         attempt.reply_id = await store.add_message(
                             self.session_id, "assistant", item, tier=attempt.tier,
                             model=attempt.provider.model, interrupted=True)
-                        attempt.flushed_at, attempt.flushed = time.monotonic(), 0
-                        await self._flush(attempt)
+                        attempt.flushed_at, attempt.flushed = time.monotonic(), 1
+                        attempt.streamed_tokens = count_tokens(item)
                     yield TokenReceived(item)
                     if (time.monotonic() - attempt.flushed_at >= self.flush_interval
                             and len(attempt.parts) != attempt.flushed):
