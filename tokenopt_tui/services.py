@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from tokenopt_tui.config import Config, Endpoint
 from tokenopt_tui.core.providers.base import Provider
 from tokenopt_tui.core.router import Router
+from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.store import Store
 
@@ -45,6 +46,12 @@ class Services:
                                   spent_today_usd=lambda: self.store.spent_today_usd(),
                                   cooldown_store=StoreCooldowns(lambda: self.store))
         return self._router
+
+    @property
+    def secrets(self) -> Secrets:
+        """The configured API keys (from `env`), for scrubbing text before it is kept or
+        shown. Built on each call: cheap, and never stale when tests swap the config."""
+        return Secrets.from_config(self.config, self.env)
 
     @property
     def skills(self) -> SkillLibrary | None:
@@ -93,7 +100,8 @@ class Services:
         key = (tier, index)
         if key not in self._providers:
             self._providers[key] = build_provider(
-                self.config.tier(tier).endpoints[index], self.config, self.paths, self.env)
+                self.config.tier(tier).endpoints[index], self.config, self.paths, self.env,
+                self.secrets)
         return self._providers[key]
 
     async def aclose(self) -> None:
@@ -113,14 +121,17 @@ def db_path(config: Config, paths: Paths) -> Path:
 
 
 def build_provider(endpoint: Endpoint, config: Config, paths: Paths,
-                   env: Mapping[str, str]) -> Provider:
+                   env: Mapping[str, str], secrets: Secrets | None = None) -> Provider:
+    """The provider for one endpoint; its errors are scrubbed of `secrets` (by default
+    every key the config names)."""
     if endpoint.kind == "mlx":
         from tokenopt_tui.core.providers.mlx_local import MlxLocalProvider
 
         return MlxLocalProvider(endpoint.model, config.local, paths.models_dir)
     from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider
 
-    return OpenAICompatProvider(endpoint, env)
+    return OpenAICompatProvider(
+        endpoint, env, secrets if secrets is not None else Secrets.from_config(config, env))
 
 
 def make_services(config: Config, paths: Paths, env: Mapping[str, str] | None = None) -> Services:

@@ -13,7 +13,12 @@ from typing import Any
 from tokenopt_tui.config import Endpoint
 from tokenopt_tui.core.events import ModelPreparing
 from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
+from tokenopt_tui.core.secrets import Secrets
+from tokenopt_tui.core.text import terminal_safe
 from tokenopt_tui.core.tokens import count_tokens
+
+#: How much of a provider's error message is kept (after the secrets are scrubbed).
+MAX_ERROR_CHARS = 300
 
 
 def _extra(obj: Any, name: str) -> Any:
@@ -38,11 +43,18 @@ def usage_from_chunk(usage: Any) -> Usage:
 
 
 class OpenAICompatProvider:
+    """Every ProviderError it raises has its text scrubbed of `secrets` (by default, the
+    key of its own endpoint; a provider may quote the key back in an error) and made
+    terminal-safe (a provider may put escape sequences in it)."""
+
     kind = "openai"
 
-    def __init__(self, endpoint: Endpoint, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, endpoint: Endpoint, env: Mapping[str, str] | None = None,
+                 secrets: Secrets | None = None) -> None:
         self._endpoint = endpoint
         self._env = os.environ if env is None else env
+        self._secrets = secrets if secrets is not None else Secrets.from_vars(
+            [endpoint.api_key_env], self._env)
         self.model = endpoint.model
         self.endpoint = endpoint.base_url or ""
         self._client: Any = None
@@ -76,10 +88,11 @@ class OpenAICompatProvider:
 
         ok, why = self.availability()
         if not ok:
-            raise ProviderError(why, self.endpoint, retryable=False)
+            raise self._error(why, retryable=False)
         payload = [{"role": m.role, "content": m.content} for m in messages]
         text_parts: list[str] = []
         usage: Usage | None = None
+        response: Any = None
         try:
             response = await self._api().chat.completions.create(
                 model=self.model, messages=payload, max_tokens=max_tokens, stream=True,
@@ -93,27 +106,46 @@ class OpenAICompatProvider:
                     if content:
                         text_parts.append(content)
                         yield content
+        except GeneratorExit:
+            # The caller stopped reading (a client-side cut, a cancel): close the HTTP
+            # response now, or the SDK's stream is finalised later, noisily, by the loop.
+            if response is not None:
+                await response.close()
+            raise
         except openai.APIStatusError as exc:
-            raise ProviderError(
+            raise self._error(
                 f"{self.endpoint} answered HTTP {exc.status_code} for {self.model}: "
-                f"{_message(exc)}", self.endpoint, status=exc.status_code,
+                f"{self._clip(_message(exc))}", status=exc.status_code,
             ) from exc  # the router reads Retry-After from the SDK error, with its own clock
         except openai.APITimeoutError as exc:
-            raise ProviderError(f"{self.endpoint} timed out after {self._endpoint.timeout_s:g} s",
-                                self.endpoint, kind="timeout") from exc
+            raise self._error(f"{self.endpoint} timed out after {self._endpoint.timeout_s:g} s",
+                              kind="timeout") from exc
         except openai.APIConnectionError as exc:
-            raise ProviderError(f"cannot reach {self.endpoint}: {exc.__cause__ or exc}",
-                                self.endpoint, kind="connection") from exc
+            raise self._error(f"cannot reach {self.endpoint}: {exc.__cause__ or exc}",
+                              kind="connection") from exc
         except openai.APIError as exc:  # an error object sent inside the stream
-            raise ProviderError(f"{self.endpoint} reported an error mid-stream: {exc}",
-                                self.endpoint, kind="server") from exc
+            raise self._error(f"{self.endpoint} reported an error mid-stream: "
+                              f"{self._clip(str(exc))}", kind="server") from exc
         except (openai.OpenAIError, ValueError) as exc:  # ValueError: invalid JSON in SSE
-            raise ProviderError(f"{self.endpoint} sent a malformed stream: {exc}",
-                                self.endpoint, kind="malformed") from exc
+            raise self._error(f"{self.endpoint} sent a malformed stream: {self._clip(str(exc))}",
+                              kind="malformed") from exc
         if usage is None:
             prompt = sum(count_tokens(m.content) for m in messages)
             usage = Usage(prompt, count_tokens("".join(text_parts)), estimated=True)
         yield usage
+
+    def _clean(self, text: str) -> str:
+        """Provider text without our secrets and without control characters: an error
+        goes to the store, stderr, logs and `doctor`, and needs no escape sequence."""
+        return terminal_safe(self._secrets.scrub(text))
+
+    def _clip(self, text: str) -> str:
+        """Clean, then cut: cutting first could leave half a key that no longer matches."""
+        return self._clean(text)[:MAX_ERROR_CHARS]
+
+    def _error(self, message: str, **options: Any) -> ProviderError:
+        """The one way this provider builds an error: its text cleaned (`_clean`)."""
+        return ProviderError(self._clean(message), self.endpoint, **options)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -125,5 +157,5 @@ def _message(exc: Any) -> str:
     if isinstance(body, dict):
         error = body.get("error", body)
         if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:300]
-    return str(getattr(exc, "message", exc))[:300]
+            return str(error["message"])
+    return str(getattr(exc, "message", exc))
