@@ -3,16 +3,20 @@
 Each endpoint's state comes from the router, with the cooldowns every tokenopt
 process stored in the database: available, key missing, paid use off, or cooling
 down until a local time, with the error that started the cooldown.
+
+Stored errors came from providers: every line goes out through `SafeWriter`
+(terminal-safe, configured keys scrubbed, also from rows written before providers'
+errors were scrubbed). New sections write to the same `out`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TextIO
 
 from tokenopt_tui import blas
 from tokenopt_tui.config import Config
 from tokenopt_tui.core.router import EndpointState
+from tokenopt_tui.core.text import SafeWriter, Writable
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.services import Services, db_path, make_services
 
@@ -53,8 +57,9 @@ def describe_state(state: EndpointState, *, paid: bool, paid_enabled: bool) -> s
     return f"unavailable: {state.why}"
 
 
-async def doctor(config: Config, paths: Paths, out: TextIO) -> int:
+async def doctor(config: Config, paths: Paths, out: Writable) -> int:
     services = make_services(config, paths)
+    out = SafeWriter(out, services.secrets.scrub)
     try:
         config_state = "in use" if paths.config_file.exists() else "not found: defaults in use"
         opened, db_state = await _open_db(services)
@@ -79,6 +84,17 @@ async def doctor(config: Config, paths: Paths, out: TextIO) -> int:
                 text = describe_state(state, paid=tier.paid, paid_enabled=config.paid_enabled)
                 model = services.provider(tier.number, index).model
                 out.write(f"  {number:<2}{name:<14}{model:<38}{text}\n")
+        await write_local_servers(config, paths, services, out)
     finally:
         await services.aclose()
     return 0
+
+
+async def write_local_servers(config: Config, paths: Paths, services: Services,
+                              out: Writable) -> None:
+    """The "local servers" section: OpenAI-compatible servers on the usual loopback
+    ports (TOKENOPT_DISCOVERY_PORTS overrides them), with the config text to use one."""
+    from tokenopt_tui.core.discovery import doctor_section
+
+    for line in await doctor_section(config, services.env, paths.config_file):
+        out.write(line + "\n")

@@ -1,14 +1,19 @@
-"""`tokenopt history [--search Q] [--json]`, `export SESSION --format md|json`, `stats`."""
+"""`tokenopt history [--search Q] [--json]`, `export SESSION --format md|json`, `stats`.
+
+Titles, messages, model and skill names come from users, models and providers:
+everything these commands write goes through `SafeWriter` (terminal-safe, configured
+keys scrubbed), and JSON is written by `json_dumps_safe`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any, TextIO
+from typing import Any
 
 from tokenopt_tui.config import Config
-from tokenopt_tui.core.text import terminal_safe
+from tokenopt_tui.core.secrets import Secrets
+from tokenopt_tui.core.text import SafeWriter, Writable, json_dumps_safe, terminal_safe
 from tokenopt_tui.paths import Paths
 
 
@@ -26,11 +31,13 @@ def add_parsers(sub: Any) -> None:
 
 
 async def run(args: argparse.Namespace, config: Config, paths: Paths,
-              out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+              out: Writable = sys.stdout, err: Writable = sys.stderr) -> int:
     from tokenopt_tui.services import make_services
     from tokenopt_tui.store import StoreError
 
     services = make_services(config, paths)
+    secrets = services.secrets
+    out, err = SafeWriter(out, secrets.scrub), SafeWriter(err, secrets.scrub)
     try:
         store = await services.open_store()
     except StoreError as exc:
@@ -40,21 +47,21 @@ async def run(args: argparse.Namespace, config: Config, paths: Paths,
         if args.command == "history":
             return await _history(store, args, out)
         if args.command == "export":
-            return await _export(store, args, out, err)
+            return await _export(store, args, out, err, secrets)
         return await _stats(store, config, args, out, services)
     finally:
         await services.aclose()
 
 
-async def _history(store: Any, args: argparse.Namespace, out: TextIO) -> int:
+async def _history(store: Any, args: argparse.Namespace, out: Writable) -> int:
     ids = await store.search_sessions(args.search, args.limit) if args.search else None
     rows = await store.history(limit=args.limit, session_ids=ids, include_empty=False)
     if args.json:
-        out.write(json.dumps([{"id": r.id, "type": r.type, "title": r.title,
-                               "created_at": r.created_at, "status": r.status,
-                               "turns": r.turns, "tokens": r.tokens_used,
-                               "cost_usd": r.cost_usd, "tiers": list(r.tiers)} for r in rows],
-                             ensure_ascii=False, indent=2) + "\n")
+        out.write(json_dumps_safe([{"id": r.id, "type": r.type, "title": r.title,
+                                    "created_at": r.created_at, "status": r.status,
+                                    "turns": r.turns, "tokens": r.tokens_used,
+                                    "cost_usd": r.cost_usd, "tiers": list(r.tiers)}
+                                   for r in rows]) + "\n")
         return 0
     for r in rows:
         tiers = ",".join(f"T{t}" for t in r.tiers) or "-"
@@ -67,11 +74,12 @@ async def _history(store: Any, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-async def _export(store: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+async def _export(store: Any, args: argparse.Namespace, out: Writable,
+                  err: Writable, secrets: Secrets) -> int:
     from tokenopt_tui.core.export import session_data, to_json, to_markdown
 
     try:
-        data = await session_data(store, args.session)
+        data = await session_data(store, args.session, secrets)
     except LookupError as exc:
         err.write(f"tokenopt: {exc}\n")
         return 2
@@ -79,8 +87,8 @@ async def _export(store: Any, args: argparse.Namespace, out: TextIO, err: TextIO
     return 0
 
 
-async def _stats(store: Any, config: Config, args: argparse.Namespace, out: TextIO,
-                 services: Any) -> int:
+async def _stats(store: Any, config: Config, args: argparse.Namespace,
+                 out: Writable, services: Any) -> int:
     from tokenopt_tui.core.metrics import collect
 
     paid = {t.number for t in config.tiers if t.paid}
@@ -88,7 +96,7 @@ async def _stats(store: Any, config: Config, args: argparse.Namespace, out: Text
     eager = library.eager_tokens() if library is not None else None
     stats = await collect(store, args.period, paid_tiers=paid, eager_skill_tokens=eager)
     if args.json:
-        out.write(json.dumps(stats.to_dict(), indent=2) + "\n")
+        out.write(json_dumps_safe(stats.to_dict()) + "\n")
         return 0
     w = out.write
     w(f"period: {stats.period} (since {stats.since})\n")

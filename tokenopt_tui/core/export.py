@@ -1,15 +1,21 @@
 """A stored session as Markdown (to read or share) or JSON (to process).
 
 Both carry the session's figures (tokens, cost, tiers), every message with its tier,
-model and tokens, and its events (routing, budget, compaction, skills). Nothing else
-is in the store to leak: keys never reach it.
+model and tokens, and its events (routing, budget, compaction, skills).
+
+Everything in a session came from a user, a model or a provider: the Markdown is
+passed whole through `terminal_safe` (it is often printed), the JSON is written by
+`json_dumps_safe`, and `session_data` scrubs configured keys out of every string
+when given `secrets` (rows stored before providers' errors were scrubbed may hold one).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
+from tokenopt_tui.core.secrets import Secrets
+from tokenopt_tui.core.text import json_dumps_safe, terminal_safe
 from tokenopt_tui.store import HistoryRow, MessageRow, Store
 
 FORMATS = ("md", "json")
@@ -29,32 +35,57 @@ def message_dict(m: MessageRow) -> dict[str, Any]:
             "interrupted": m.interrupted}
 
 
-async def session_data(store: Store, session_id: int) -> dict[str, Any]:
+def scrub_strings(value: Any, scrub: Callable[[str], str]) -> Any:
+    """`value` with `scrub` applied to every string in it (keys too), at any depth."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {scrub_strings(k, scrub): scrub_strings(v, scrub) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_strings(v, scrub) for v in value]
+    return value
+
+
+async def session_data(store: Store, session_id: int,
+                       secrets: Secrets | None = None) -> dict[str, Any]:
+    """The session, its messages and events; with `secrets` (`Services.secrets`) every
+    string is scrubbed of the configured keys."""
     row = await store.get_session(session_id)
     if row is None:
         raise LookupError(f"no session {session_id}")
     [history] = await store.history(session_ids=[session_id])
     messages = await store.session_messages(session_id)
     events = await store.session_events(session_id)
-    return {
+    data = {
         "session": {**history_dict(history), "ended_at": row.ended_at, "model": row.model},
         "messages": [message_dict(m) for m in messages],
         "events": [{"created_at": e.created_at, "kind": e.kind, **{
             k: v for k, v in e.payload.items() if k != "kind"}} for e in events],
     }
+    return data if secrets is None else scrub_strings(data, secrets.scrub)
 
 
 def to_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    """Readable JSON with every control character escaped (C1 and U+2028/9 included)."""
+    return json_dumps_safe(data)
 
 
 def event_line(event: dict[str, Any]) -> str | None:
-    """One timeline line for an event worth showing (None for per-reply bookkeeping)."""
+    """One timeline line for an event worth showing (None for per-reply bookkeeping),
+    terminal-safe (model names, reasons and errors come from outside)."""
+    line = _event_text(event)
+    return None if line is None else terminal_safe(line)
+
+
+def _event_text(event: dict[str, Any]) -> str | None:
     kind = event["kind"]
     if kind == "TierChosen":
         return f"tier {event['tier']} ({event['model']}): {'; '.join(event['reasons'])}"
     if kind == "TierFailed":
-        return f"tier {event['tier']} ({event['model']}) failed: {event['fault']}"
+        where = f"tier {event['tier']} ({event['model']})"
+        if event.get("skipped"):  # no call was made: say why (key missing, cooldown, …)
+            return f"{where} skipped: {event.get('error') or event['fault']}"
+        return f"{where} failed: {event['fault']}"
     if kind == "BudgetWarned":
         return f"budget {event['percent']}% reached ({event['used']:,} of {event['limit']:,})"
     if kind == "ContextCompacted":
@@ -71,6 +102,8 @@ def event_line(event: dict[str, Any]) -> str | None:
 
 
 def to_markdown(data: dict[str, Any]) -> str:
+    """The session as Markdown, terminal-safe as a whole: no string in it can act as an
+    escape sequence when the file is printed (only newlines and tabs are kept)."""
     s = data["session"]
     tiers = ", ".join(f"T{t}" for t in s["tiers"]) or "none"
     lines = [f"# {s['title'] or 'Session ' + str(s['id'])}", "",
@@ -93,4 +126,4 @@ def to_markdown(data: dict[str, Any]) -> str:
                 if (line := event_line(e)) is not None]
     if timeline:
         lines += ["## Timeline", ""] + [f"- {at}: {line}" for at, line in timeline] + [""]
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
