@@ -7,6 +7,8 @@ reads better: cost per day, tier distribution, top skills.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -27,6 +29,35 @@ if TYPE_CHECKING:
     from tokenopt_tui.services import Services
 
 PERIOD_NAMES = {"day": "today", "week": "last 7 days", "month": "last 30 days"}
+#: The least top of the cost axis: with no spend the plot still shows a $0 floor.
+MIN_COST_TOP = 0.01
+
+
+def cost_axis(costs: Sequence[float]) -> tuple[float, list[float], list[str]]:
+    """The cost plot's y axis: (top, ticks, labels). It starts at $0 (spend is never
+    negative; plotext would centre an all-zero series on 0) and ends at the smallest
+    1/2/5 step at or above the dearest day, so small amounts still fill the plot."""
+    highest = max((c for c in costs if math.isfinite(c)), default=0.0)
+    top = MIN_COST_TOP
+    for exponent in range(-2, 7):
+        steps = [round(m * 10.0 ** exponent, 6) for m in (1, 2, 5)]
+        candidates = [v for v in steps if v >= highest]
+        if candidates:
+            top = candidates[0]
+            break
+    else:
+        top = highest
+    ticks = [0.0, round(top / 2, 6), top]
+    return top, ticks, [_dollars(t) for t in ticks]
+
+
+def _dollars(value: float) -> str:
+    """An axis label: "$0", "$0.005", "$0.25", "$2"."""
+    if value == 0:
+        return "$0"
+    if value < 0.01:
+        return f"${value:.3f}"
+    return f"${value:,.2f}".removesuffix(".00")
 
 
 def criterion_text(c: Criterion) -> str:
@@ -57,6 +88,7 @@ class DashboardScreen(Screen[None]):
         self.period = period
         self.now = now
         self.stats: Stats | None = None
+        self.cost_ylim: tuple[float, float] | None = None  # as last given to the cost plot
 
     def compose(self) -> ComposeResult:
         yield Label(Content("Dashboard"), id="dashboard-title", classes="dialog-title")
@@ -113,8 +145,13 @@ class DashboardScreen(Screen[None]):
         plt = widget.plt
         plt.clear_data()
         plt.title("cost per day, last 30 days ($)")
-        if stats.cost_by_day:
-            plt.bar([d[5:] for d, _ in stats.cost_by_day], [c for _, c in stats.cost_by_day])
+        costs = [c for _, c in stats.cost_by_day]
+        top, ticks, labels = cost_axis(costs)
+        # No call in 30 days: one empty bar, so the axes (from $0) still show.
+        plt.bar([d[5:] for d, _ in stats.cost_by_day] or ["no calls yet"], costs or [0.0])
+        self.cost_ylim = (0.0, top)
+        plt.ylim(*self.cost_ylim)
+        plt.yticks(ticks, labels)
         widget.refresh()
 
     def _plot_tiers(self, stats: Stats) -> None:
