@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from test_history import make_history
+from test_ui_newuser import fill_side_bar
 from ui_helpers import FakeProvider, wait_idle, wait_until
 
 from tokenopt_tui.config import load_config
@@ -56,6 +57,19 @@ def test_chat_screen(snap_compare, xdg_env) -> None:
         await wait_idle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_chat_side_bar_at_140x42(snap_compare, xdg_env) -> None:
+    """The side bar after a while (budget with an estimate, a compaction, skill loads
+    with a long name, a scan warning) at 140×42: every line whole, broken on purpose."""
+    app = app_for({**xdg_env, "TOKENOPT__SKILLS__ENABLED": "false"})
+
+    async def filled(pilot) -> None:
+        await wait_until(pilot, lambda: app.session is not None and not app.chat.prompt.disabled)
+        await wait_idle(pilot)
+        await fill_side_bar(pilot)
+
+    assert snap_compare(app, terminal_size=(140, 42), run_before=filled)
 
 
 def test_history_screen(snap_compare, history_env) -> None:

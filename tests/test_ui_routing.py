@@ -27,8 +27,12 @@ async def test_fallback_is_shown_and_why_explains_it(tmp_path: Path) -> None:
         assert app.chat.status.state == "done"
 
         await send_command(pilot, "/why")
-        why = list(app.chat.query(NoticeMessage))[-1].text
-        assert "T1 local" in why and "failed T1" in why and "fallback to tier 2" in why
+        why = list(app.chat.query(NoticeMessage))[-1].text.splitlines()
+        assert why[0] == "Routing of the last request:"
+        assert why[1].startswith("  T1 local (fake-model): ")  # the classifier's reasons
+        assert why[2].startswith("  T1 local (fake-model) failed (")
+        assert why[2].endswith("): model crashed")
+        assert why[3].startswith("  T2 ") and "fallback to tier 2" in why[3]
 
 
 async def test_tier_command_pins_and_unpins(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ a reply's events into widgets; the benchmark drives the same method.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -29,6 +30,7 @@ from tokenopt_tui.core.events import (
     ModelPreparing,
     PaidEscalated,
     ReplyCompleted,
+    ReplyCut,
     SessionHalted,
     SkillLoaded,
     TierChosen,
@@ -48,7 +50,11 @@ from tokenopt_tui.ui.widgets.prompt import PromptInput
 from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
 
 if TYPE_CHECKING:  # imported on first use: Markdown is not needed for the first paint
+    from tokenopt_tui.services import Services
     from tokenopt_tui.ui.widgets.reply import AssistantMessage
+
+#: How a provider says its endpoint has no key (openai_compat.availability).
+KEY_MISSING = re.compile(r"key missing: set ([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class StoredMessage(Protocol):
@@ -69,8 +75,11 @@ class StoredMessage(Protocol):
 
 
 class BudgetSource(Protocol):
-    """The part of ChatSession the budget panel and the prompt's estimate read."""
+    """The part of ChatSession the budget panel, the prompt's estimate and the routing
+    notices (tier names) read."""
 
+    @property
+    def services(self) -> Services: ...
     @property
     def session_type(self) -> str: ...
     @property
@@ -121,7 +130,11 @@ class ChatScreen(Screen[None]):
         self._budget = budget
         self._replying = False
         self._session: BudgetSource | None = None
-        self.route_log: list[TierChosen | TierFailed] = []
+        self.route_log: list[TierChosen | TierFailed] = []  # the last request's routing
+        self.requests = 0  # requests played in this session (/why before the first one)
+        self.tier_names: dict[int, str] = {}
+        self.keys_announced: set[str] = set()  # variables the key notice already named
+        self._keyless: list[tuple[str, int]] = []  # (variable, tier) skipped, not announced
         self.attachment: str | None = None  # a multi-line paste waiting to be sent
         self.attachment_tokens = 0
 
@@ -187,6 +200,7 @@ class ChatScreen(Screen[None]):
     def session_ready(self, session: BudgetSource) -> None:
         """The store is open and a session exists: show its budget, accept input."""
         self._session = session
+        self.tier_names = {tier.number: tier.name for tier in session.services.config.tiers}
         panel = self.budget_panel
         panel.set_usage(session.tokens_used, session.budget, session.session_type)
         panel.set_halted(session.halted)
@@ -198,7 +212,9 @@ class ChatScreen(Screen[None]):
         await self.messages.remove_children()
         self.compression_panel.clear()
         self.skills_panel.clear()
-        self.route_log = []
+        self.route_log, self.requests = [], 0
+        self.keys_announced.clear()  # the notice was in the list just cleared
+        self._keyless.clear()
         if seed:
             self.add_notice("New session seeded with the summary of the previous one:\n\n"
                             + seed)
@@ -222,19 +238,48 @@ class ChatScreen(Screen[None]):
         self.messages.add(view)
         return view
 
+    def tier_label(self, tier: int) -> str:
+        """"T2 trinity": a tier's number and configured name."""
+        name = self.tier_names.get(tier, "")
+        return f"T{tier} {name}".strip()
+
     def explain_route(self) -> str:
-        """The last request's routing: why it started where it did, what failed (/why)."""
+        """The last request's routing, in order (/why): tiers skipped or failed, and why
+        each tried tier was chosen."""
         if not self.route_log:
+            if self.requests:
+                return "The last request made no model call (see the notices above)."
             return "No request has been routed in this session yet."
-        lines = []
+        lines = ["Routing of the last request:"]
         for event in self.route_log:
             if isinstance(event, TierChosen):
-                lines.append(f"T{event.tier} {event.tier_name} ({event.model}): "
+                lines.append(f"  T{event.tier} {event.tier_name} ({event.model}): "
                              + "; ".join(event.reasons))
-            elif isinstance(event, TierFailed):
-                verb = "skipped" if event.skipped else "failed"
-                lines.append(f"  {verb} T{event.tier} {event.model}: {event.fault}: {event.error}")
+            elif event.skipped:
+                lines.append(f"  {self.tier_label(event.tier)} ({event.model}) skipped: "
+                             f"{event.error}")
+            else:
+                lines.append(f"  {self.tier_label(event.tier)} ({event.model}) failed "
+                             f"({event.fault}): {event.error}")
         return "\n".join(lines)
+
+    def announce_missing_keys(self) -> None:
+        """Once per session and variable: which tiers are off for want of a key, and how
+        to turn them on. A new user otherwise never learns why hosted tiers stay silent."""
+        by_variable: dict[str, list[int]] = {}
+        for variable, tier in self._keyless:
+            if variable not in self.keys_announced and tier not in by_variable.get(variable, []):
+                by_variable.setdefault(variable, []).append(tier)
+        self._keyless.clear()
+        for variable, tiers in by_variable.items():
+            self.keys_announced.add(variable)
+            names = [self.tier_label(t) for t in sorted(tiers)]
+            which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            verb = "is" if len(names) == 1 else "are"
+            self.add_notice(f"{which} {verb} off: {variable} is not set. To turn "
+                            f"{'it' if len(names) == 1 else 'them'} on, set it before "
+                            "starting tokenopt (README, \"Tiers and keys\"):\n\n"
+                            f"    export {variable}=…")
 
     def add_error(self, message: str, where: str = "") -> ErrorMessage:
         view = ErrorMessage(message, where)
@@ -349,6 +394,8 @@ class ChatScreen(Screen[None]):
         the partial reply as interrupted, and leaves the partial text on screen.
         """
         self.replying = True
+        self.route_log = []  # /why explains this request only, from its first event
+        self.requests += 1
         reply: AssistantMessage | None = None
         completed = failed = prepared = chosen = False
         status = self.status
@@ -361,9 +408,8 @@ class ChatScreen(Screen[None]):
                         await reply.append(event.text)
                         status.tick()
                     elif isinstance(event, TierChosen):
-                        if not chosen:
-                            self.route_log = []
                         self.route_log.append(event)
+                        self.announce_missing_keys()  # above the reply it explains
                         chosen = True
                         reply = await self._new_reply(event.tier, event.model)
                         status.begin(event.tier, event.tier_name, event.model)
@@ -391,6 +437,7 @@ class ChatScreen(Screen[None]):
                         self.show_event(event)
         finally:
             self.replying = False
+            self.announce_missing_keys()  # no tier answered: still say why
             if prepared:
                 self.prep_bar.finish()
             if reply is not None and not completed:
@@ -410,6 +457,10 @@ class ChatScreen(Screen[None]):
             self.add_error(event.message, event.where)
         elif isinstance(event, TierFailed):
             self.route_log.append(event)
+            missing = (KEY_MISSING.search(event.error)
+                       if event.skipped and event.fault == "unavailable" else None)
+            if missing is not None:
+                self._keyless.append((missing.group(1), event.tier))
             if not event.skipped:
                 self.add_notice(f"tier {event.tier} ({event.model}) failed: {event.fault}: "
                                 f"{event.error} (at {event.endpoint}); trying the next tier")
@@ -450,6 +501,9 @@ class ChatScreen(Screen[None]):
             self.post_message(self.HaltOffered(event))
         elif isinstance(event, SkillLoaded):
             self.skills_panel.add_event(event)
+        elif isinstance(event, ReplyCut):
+            self.add_notice(f"{event.detail[:1].upper()}{event.detail[1:]} (setting: "
+                            f"{event.limit}).")
 
     async def _new_reply(self, tier: int | None, model: str) -> AssistantMessage:
         """Mount (and wait for) the reply widget: streaming into an unmounted
