@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -47,6 +49,84 @@ def _check_is_sqlite_file(path: Path) -> None:
         raise StoreError(
             f"{path} is not a tokenopt database (not a SQLite file); it was left untouched"
         )
+
+
+#: Errors that mean "this place cannot be written", with the words a user needs.
+_UNWRITABLE = {
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "read-only for this user: permission denied",
+    errno.EPERM: "read-only: writes not permitted, e.g. an immutable folder",
+}
+
+
+def unwritable_reason(target: Path, error: OSError, *, folder: bool = True) -> str | None:
+    """The user's words for `error` met writing `target`, if it means "not writable".
+
+    None for any other error (disk full, I/O error…), whose own text is clearer.
+    """
+    why = _UNWRITABLE.get(error.errno or 0)
+    if why is None:
+        return None
+    return f"the {'folder' if folder else 'file'} {target} is not writable ({why})"
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """`folder` or its closest ancestor that exists (where a mkdir would write)."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _probe_folder(folder: Path) -> OSError | None:
+    """Try to create (and remove) a file in `folder`: the error a write there meets.
+
+    A real attempt, because permission bits say nothing for root while a read-only
+    mount or an immutable folder still refuses it. Only used once opening failed.
+    """
+    probe = folder / f".tokenopt-write-test-{os.getpid()}"
+    try:
+        handle = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        return exc
+    os.close(handle)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return None
+
+
+def _probe_file(path: Path) -> OSError | None:
+    """Open an existing file for writing (nothing is written): the error, if any."""
+    try:
+        handle = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc
+    os.close(handle)
+    return None
+
+
+def explain_open_failure(path: Path, exc: Exception) -> str:
+    """Why the database at `path` could not be opened, in the user's terms.
+
+    SQLite only says "unable to open database file" or "attempt to write a readonly
+    database"; when the cause is a folder or file that cannot be written (the
+    folder also holds the -wal and -shm files), say so and name it.
+    """
+    folder = path.parent
+    problem = _probe_folder(folder) if folder.is_dir() else None
+    if problem is not None:
+        reason = unwritable_reason(folder, problem)
+        if reason:
+            return f"cannot open {path}: {reason}"
+    problem = _probe_file(path) if path.is_file() else None
+    if problem is not None:
+        reason = unwritable_reason(path, problem, folder=False)
+        if reason:
+            return f"cannot open {path}: {reason}"
+    return f"cannot open {path}: {exc}"
 
 
 async def _enable_wal(conn: aiosqlite.Connection) -> None:
@@ -97,12 +177,21 @@ class Store(StoreQueries):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the folder for {path}: {exc}") from exc
+            reason = unwritable_reason(_nearest_existing(path.parent), exc)
+            raise StoreError(f"cannot create the folder for {path}: {reason or exc}") from exc
         _check_is_sqlite_file(path)
+        if not path.exists():
+            # SQLite is about to create the file: check the folder takes it first. Its
+            # own error would be "unable to open database file", and aiosqlite, whose
+            # connect failed, leaves a thread that prints a traceback at exit.
+            problem = _probe_folder(path.parent)
+            reason = unwritable_reason(path.parent, problem) if problem else None
+            if reason:
+                raise StoreError(f"cannot create {path}: {reason}")
         try:
             conn = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
+            raise StoreError(explain_open_failure(path, exc)) from exc
         try:
             await cls._prepare(path, conn)
         except BaseException:
@@ -140,7 +229,7 @@ class Store(StoreQueries):
                 await conn.execute(pragma)
             await migrations.migrate(conn)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
+            raise StoreError(explain_open_failure(path, exc)) from exc
         except OSError as exc:  # e.g. migration files missing from a broken install
             raise StoreError(f"cannot open {path}: {exc}") from exc
 
