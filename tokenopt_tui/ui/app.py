@@ -8,7 +8,7 @@ the store is opened in a worker after mount; the tier's provider is touched
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -25,6 +25,9 @@ from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
 
 if TYPE_CHECKING:  # the other screens are imported when first opened
+    from rich.console import RenderableType
+
+    from tokenopt_tui.core.discovery import LocalServer
     from tokenopt_tui.ui.screens.history import HistoryScreen
 
     ResumeRequested = HistoryScreen.ResumeRequested
@@ -40,6 +43,10 @@ from tokenopt_tui.ui.themes import (
 log = logging.getLogger(__name__)
 
 FALLBACK_THEME = "tokenopt-dark"
+#: The CLI's exit code for bad configuration or an unusable database (see cli.py).
+EXIT_BAD_SETUP = 2
+
+LocalServerFinder = Callable[[], Awaitable["Sequence[LocalServer]"]]
 
 
 class TokenoptApp(App[None]):
@@ -58,13 +65,23 @@ class TokenoptApp(App[None]):
     ]
 
     def __init__(self, services: Services, *, session_type: str = "direct_chat",
-                 resume_session_id: int | None = None, tier: int | None = None) -> None:
-        """`resume_session_id` < 0 means the most recent session (none: a new one)."""
+                 resume_session_id: int | None = None, tier: int | None = None,
+                 find_local_servers: LocalServerFinder | None = None) -> None:
+        """`resume_session_id` < 0 means the most recent session (none: a new one).
+
+        `find_local_servers` (the CLI passes core.discovery's) is asked at first start,
+        when no database existed yet, and what it finds is offered as a tier.
+        """
         super().__init__()
         self.services = services
         self.session_type = session_type
         self.resume_session_id = resume_session_id
         self.tier = tier
+        self.find_local_servers = find_local_servers
+        #: No database yet: this is the user's first start (decided before it is made).
+        self.first_start = not services.db_path.exists()
+        #: The exit code the app ends with whatever way it is quit (0: none needed).
+        self.failure_code = 0
         self.session: ChatSession | None = None
         self.theme_warnings: list[str] = self._install_themes()
         self._chat: ChatScreen | None = None
@@ -150,6 +167,12 @@ class TokenoptApp(App[None]):
 
     # -- lifecycle ----------------------------------------------------------------
 
+    def exit(self, result: None = None, return_code: int = 0,
+             message: RenderableType | None = None) -> None:
+        """Quit; a failure recorded on the way (unusable database: 2) is the exit code,
+        however the user quits (Ctrl+Q, the palette), as the README documents."""
+        super().exit(result, return_code or self.failure_code, message)
+
     def on_mount(self) -> None:
         for warning in self.theme_warnings:
             log.warning(warning)
@@ -197,6 +220,8 @@ class TokenoptApp(App[None]):
                                  "seeded with its summary.")
         self.call_after_refresh(self.warm_up)
         self.call_after_refresh(self.preload)
+        if self.first_start and self.find_local_servers is not None:
+            self.call_after_refresh(self.offer_local_servers)
 
     async def load_skills(self) -> None:
         """Scan skill front matter off the event loop; show skipped skills in the panel."""
@@ -294,6 +319,50 @@ class TokenoptApp(App[None]):
                 bar.show_progress(event)
         finally:
             bar.finish()
+
+    @work(exclusive=True, group="discovery", exit_on_error=False,
+          name="local server discovery")
+    async def offer_local_servers(self) -> None:
+        """First start: offer each local server found (with a model not yet configured).
+
+        Accepting appends a `[[local_servers]]` entry to the config file; it applies from
+        the next start (the router and providers of this run are already built).
+        """
+        from tokenopt_tui.ui.screens.dialogs import LocalServerScreen
+
+        if self.find_local_servers is None:
+            return
+        servers = await self.find_local_servers()
+        known = {((e.base_url or "").rstrip("/").lower(), e.model)
+                 for tier in self.services.config.tiers for e in tier.endpoints}
+        config_file = self.services.paths.config_file
+        for server in servers:
+            if not server.models or (server.base_url.lower(), server.models[0]) in known:
+                continue
+            model = server.models[0]
+            accepted = await self.push_screen_wait(LocalServerScreen(
+                server.name, server.base_url, model, len(server.models) - 1, str(config_file)))
+            if accepted:
+                self.save_local_server(server.name, server.base_url, model)
+
+    def save_local_server(self, name: str, base_url: str, model: str) -> None:
+        """Append the accepted server to the config (a few bytes: done on the loop)."""
+        from datetime import date
+
+        from tokenopt_tui.config import ConfigError, add_local_server
+
+        file = self.services.paths.config_file
+        try:
+            add_local_server(file, base_url, model,
+                             note=f"{name} found by tokenopt at first start, {date.today()}; "
+                                  "a fallback of tier 1")
+        except ConfigError as exc:
+            log.error("%s", exc)
+            self.notify(str(exc), title="Local server not saved", severity="error",
+                        timeout=15, markup=False)
+            return
+        self.notify(f"Saved in {file}: {base_url} joins tier 1 from the next start.",
+                    title="Local server", timeout=10, markup=False)
 
     # -- replies ------------------------------------------------------------------
 
@@ -446,8 +515,9 @@ class TokenoptApp(App[None]):
         if isinstance(error, StoreError):
             where = str(self.services.db_path)
             if event.worker.group == "session":  # no session without a database
+                self.failure_code = EXIT_BAD_SETUP
                 self.chat.set_input_enabled(False, "The database could not be opened "
-                                                   "(see above)")
+                                                   "(see above); Ctrl+Q quits")
         log.error("%s failed: %r", event.worker.name, error)
         self.chat.add_error(f"{event.worker.name} failed: {error}", where)
         self.notify(str(error), title=f"{event.worker.name} failed", severity="error",

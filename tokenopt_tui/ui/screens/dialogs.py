@@ -1,4 +1,5 @@
-"""Modal dialogs: the halt offer and the viewer for a text stored by reference."""
+"""Modal dialogs: the halt offer, the viewer for a text stored by reference, and the
+first-start offer of a local server."""
 
 from __future__ import annotations
 
@@ -68,3 +69,47 @@ class TextViewScreen(ModalScreen[None]):
             yield Label(Content(self.title_text), classes="dialog-title")
             yield TextArea(self.text, read_only=True, soft_wrap=True, id="stored-text")
             yield Label(Content("Esc closes"), classes="dialog-hint")
+
+
+class LocalServerScreen(ModalScreen[bool]):
+    """First start: a local OpenAI-compatible server answered; add it to tier 1?
+
+    Enter accepts, Esc declines. The server's name and model come from the network:
+    shown through `terminal_safe` in plain Content, never as markup.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(False)", "Not now"),
+        Binding("enter", "dismiss(True)", "Use it", show=False),
+    ]
+
+    def __init__(self, name: str, base_url: str, model: str, others: int,
+                 config_file: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.server_name = terminal_safe(name)
+        self.base_url = terminal_safe(base_url)
+        self.model = terminal_safe(model)
+        self.others = others
+        self.config_file = terminal_safe(config_file)
+
+    def compose(self) -> ComposeResult:
+        more = (f" It lists {self.others} other model{'s' if self.others > 1 else ''}; "
+                "`tokenopt doctor` shows them all." if self.others else "")
+        with Vertical(classes="dialog"):
+            yield Label(Content("Local server found"), classes="dialog-title")
+            yield Static(Content(
+                f"Found {self.server_name} at {self.base_url} (model {self.model}). "
+                f"Use it as a tier?{more}\n\n"
+                "It joins tier 1 (local) after the embedded model, as its fallback, from "
+                f"the next start. The choice is added to {self.config_file} as a "
+                "[[local_servers]] entry; the rest of that file is kept."),
+                classes="dialog-body", id="local-server-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(Content("Use it (Enter)"), variant="primary", id="accept")
+                yield Button(Content("Not now (Esc)"), id="decline")
+
+    def on_mount(self) -> None:
+        self.query_one("#accept", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "accept")
