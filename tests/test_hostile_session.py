@@ -72,3 +72,32 @@ async def test_why_names_the_chosen_tier_and_the_fallback(tmp_path) -> None:
         assert "key missing: set TOKENOPT_TEST_MISSING_KEY" in chosen.reasons[1]
     finally:
         await services.aclose()
+
+
+async def test_the_router_scrubs_keys_from_any_provider_error(tmp_path) -> None:
+    """Defence in depth: even a provider that does not scrub its own errors cannot get
+    a configured key into the store (cooldowns, calls, events)."""
+    key = "sk-or-v1-" + "7f3a" * 12
+    leaky = FakeProvider("x", fail_after=0, error=f"401: Authorization: Bearer {key} refused")
+    services = build_services(tmp_path, leaky)
+    hosted = Endpoint("openai", "m:free", "http://127.0.0.1:9/v1", api_key_env="LEAKY_KEY")
+    services.config = replace(services.config, tiers=(
+        Tier(1, "local", False, (replace(hosted, model="leaky:free"),)),))
+    services.env = {"LEAKY_KEY": key}
+    services.set_provider(1, leaky)
+    await services.open_store()
+    try:
+        session = await ChatSession.start(services)
+        events = [e async for e in session.send("hello")]
+        [failed] = [e for e in events if isinstance(e, TierFailed)]
+        assert key not in failed.error and "[redacted: LEAKY_KEY]" in failed.error
+        dump = await services.store.read("dump", "SELECT group_concat(error, ' ') FROM "
+                                         "model_calls")
+        stored = [str(r[0]) for r in dump]
+        cooldowns = await services.store.load_cooldowns()
+        events_rows = await services.store.session_events(session.session_id)
+        everything = " ".join(stored + [str(v) for v in cooldowns.values()]
+                              + [str(e.payload) for e in events_rows])
+        assert key not in everything and "redacted" in everything
+    finally:
+        await services.aclose()

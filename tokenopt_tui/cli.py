@@ -75,8 +75,15 @@ def _run(argv: list[str] | None) -> int:
     try:
         config = load_config(paths)
     except ConfigError as exc:
-        print(f"tokenopt: config error: {exc}", file=sys.stderr)
+        from tokenopt_tui.core.text import terminal_safe
+
+        print(f"tokenopt: config error: {terminal_safe(str(exc))}", file=sys.stderr)
         return 2
+    if command != "chat":  # the chat's screen owns the terminal: Textual captures stderr
+        from tokenopt_tui.core.secrets import Secrets
+        from tokenopt_tui.core.text import install_safe_logging
+
+        install_safe_logging(Secrets.from_config(config, os.environ).scrub)
     if command in ("chat", "ask", "model"):
         # Before anything heavy is imported: this replaces the process when it preloads.
         blas.reexec_with_openblas(argv, enabled=config.local.openblas)
@@ -96,24 +103,81 @@ def _run(argv: list[str] | None) -> int:
 
         return skills_cli.run(args, config, paths)
     if command == "ask":
-        prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+        try:
+            prompt = read_prompt(args.prompt, sys.stdin)
+        except BadInput as exc:
+            return _refuse_input(str(exc), args.json)
         try:
             return asyncio.run(_ask(config, paths, prompt, args))
         except KeyboardInterrupt:
             return 130
+        except asyncio.CancelledError:  # SIGTERM (e.g. `timeout`): the call is settled
+            return 143
     return _chat(config, paths, args)
 
 
+class BadInput(ValueError):
+    """The request cannot be used as text (not UTF-8): nothing is stored or sent."""
+
+
+def read_prompt(arg: str, stdin: TextIO) -> str:
+    """The request from argv, or from standard input for '-', as strict UTF-8.
+
+    Python hands undecodable argv bytes over as lone surrogates; such text cannot be
+    stored or sent, so it is refused with the offending byte named, before any
+    session row exists (decoding with replacement would send something else than
+    what the user typed)."""
+    if arg == "-":
+        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"standard input is not valid UTF-8 (byte 0x{data[exc.start]:02x} "
+                           f"at offset {exc.start}); nothing was sent") from None
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(arg[exc.start])
+        byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+        raise BadInput(f"the request is not valid UTF-8 ({byte} at character {exc.start}); "
+                       "nothing was sent") from None
+    return arg
+
+
+def _refuse_input(message: str, as_json: bool) -> int:
+    if as_json:
+        from tokenopt_tui.core.text import json_dumps_safe
+
+        print(json_dumps_safe({"answer": "", "session_id": None, "error": message,
+                               "bad_input": True}, indent=None))
+    else:
+        print(f"tokenopt: {message}", file=sys.stderr)
+    return 2
+
+
 def _chat(config: Config, paths: Paths, args: argparse.Namespace) -> int:
+    """The chat; 2 when there is no terminal to run it in or the database is unusable."""
+    # Textual reads keys from stdin and draws on stderr; without a terminal it would spin
+    # forever on an input that never comes (stdin from /dev/null, a pipe, cron).
+    if not all(stream is not None and stream.isatty()
+               for stream in (sys.stdin, sys.stdout, sys.stderr)):
+        print("tokenopt chat needs a terminal; use `tokenopt ask` for scripts",
+              file=sys.stderr)
+        return 2
+    from tokenopt_tui.core.discovery import discover, ports_from_env
     from tokenopt_tui.services import make_services
     from tokenopt_tui.ui.app import TokenoptApp
+
+    async def find_local_servers() -> list[Any]:
+        return await discover(ports_from_env(os.environ))
 
     services = make_services(config, paths)
     resume = getattr(args, "resume", None)
     if getattr(args, "continue_last", False):
         resume = -1  # the app resolves "latest" once the store is open
     app = TokenoptApp(services, session_type=getattr(args, "session_type", "direct_chat"),
-                      resume_session_id=resume, tier=getattr(args, "tier", None))
+                      resume_session_id=resume, tier=getattr(args, "tier", None),
+                      find_local_servers=find_local_servers)
     app.run()
     return app.return_code or 0
 
@@ -161,6 +225,15 @@ async def _prepare(config: Config, paths: Paths) -> int:
 
 
 async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespace) -> int:
+    """One request, one answer on stdout; every notice on stderr.
+
+    On a terminal the reply streams as it comes (a failed attempt's partial text is
+    followed by a notice that the answer comes next); otherwise stdout gets only the
+    final answer, printed once it is complete. SIGTERM cancels the request the way
+    Ctrl+C does, so the call is settled and charged before the process ends."""
+    import asyncio
+    import signal
+
     from tokenopt_tui.core.events import (
         BudgetWarned,
         ContentReferenced,
@@ -169,6 +242,7 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
         ModelPreparing,
         PaidEscalated,
         ReplyCompleted,
+        ReplyCut,
         SessionHalted,
         SkillLoaded,
         TierChosen,
@@ -176,39 +250,51 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
         TokenReceived,
         UsageRecorded,
     )
-    from tokenopt_tui.core.text import terminal_safe
+    from tokenopt_tui.core.text import json_dumps_safe, terminal_safe
     from tokenopt_tui.services import make_services
     from tokenopt_tui.store import StoreError
 
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
     services = make_services(config, paths)
     try:
         await services.open_store()
     except StoreError as exc:
-        print(f"tokenopt: {exc}", file=sys.stderr)
+        print(f"tokenopt: {terminal_safe(str(exc))}", file=sys.stderr)
         return 2
     progress = _Progress(sys.stderr)
+    stream_live = not args.json and sys.stdout.isatty()
+    printed = False  # live text on stdout since the last attempt started
     result: dict[str, Any] = {"answer": "", "session_id": None, "tier": None, "tier_name": None,
                               "model": None, "prompt_tokens": 0, "completion_tokens": 0,
                               "cost_usd": 0.0, "estimated": False, "interrupted": False,
-                              "reasons": [], "attempts": [], "error": None, "halted": False,
-                              "budget": None, "events": []}
+                              "cut": None, "reasons": [], "attempts": [], "error": None,
+                              "halted": False, "budget": None, "events": []}
+
+    scrub = services.secrets.scrub
 
     def say(text: str) -> None:
         if not args.json:
-            print(f"tokenopt: {text}", file=sys.stderr)
+            if printed:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            print(f"tokenopt: {terminal_safe(scrub(text))}", file=sys.stderr)
 
     try:
         try:
             session = await _ask_session(services, args)
         except LookupError as exc:
-            print(f"tokenopt: {exc}", file=sys.stderr)
+            print(f"tokenopt: {terminal_safe(str(exc))}", file=sys.stderr)
             return 2
         result["session_id"] = session.session_id
         async for event in session.send(prompt):
             if isinstance(event, TokenReceived):
-                if not args.json:
+                if stream_live:
                     sys.stdout.write(terminal_safe(event.text))
                     sys.stdout.flush()
+                    printed = True
                 continue
             if isinstance(event, ModelPreparing):
                 progress.show(event.stage, event.done, event.total)
@@ -227,12 +313,12 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
                                                "fault": event.fault, "error": event.error})
                 else:
                     result["attempts"][-1].update(ok=False, fault=event.fault, error=event.error)
-                if not args.json and not event.skipped:
-                    print(f"\ntokenopt: tier {event.tier} ({event.model}) failed: {event.fault}; "
-                          "trying the next tier", file=sys.stderr)
-            elif isinstance(event, PaidEscalated) and not args.json:
-                print(f"tokenopt: escalating to the paid tier {event.tier} ({event.model}): "
-                      f"{event.reason}", file=sys.stderr)
+                    partial = " (the text above is incomplete)" if printed else ""
+                    say(f"tier {event.tier} ({event.model}) failed: {event.fault}{partial}; "
+                        "trying the next tier")
+                    printed = False
+            elif isinstance(event, PaidEscalated):
+                say(f"escalating to the paid tier {event.tier} ({event.model}): {event.reason}")
             elif isinstance(event, UsageRecorded):
                 result["prompt_tokens"] += event.prompt_tokens
                 result["completion_tokens"] += event.completion_tokens
@@ -240,10 +326,12 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
                 result["estimated"] = result["estimated"] or event.estimated
             elif isinstance(event, ReplyCompleted):
                 result.update(answer=event.text, interrupted=event.interrupted)
+            elif isinstance(event, ReplyCut):
+                result["cut"] = {"limit": event.limit, "detail": event.detail}
+                say(event.detail)
             elif isinstance(event, ErrorOccurred):
                 result["error"] = event.message
-                if not args.json:
-                    print(f"\ntokenopt: {event.message}", file=sys.stderr)
+                say(event.message)
             elif isinstance(event, BudgetWarned):
                 say(f"budget {event.used:,} of {event.limit:,} tokens ({event.percent}% reached)"
                     + ("; the context is compressed before the next request"
@@ -267,13 +355,16 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
         result["budget"] = {"used": session.tokens_used, "limit": session.budget,
                             "level": session.budget_state.level(session.tokens_used)}
     finally:
+        if task is not None:
+            loop.remove_signal_handler(signal.SIGTERM)
         await services.aclose()
     if args.json:
-        import json
-
-        print(json.dumps(result, ensure_ascii=True))
-    elif result["answer"]:
-        print()
+        print(json_dumps_safe(result, indent=None))
+    elif stream_live:
+        if printed:
+            print()
+    elif result["answer"] and not result["error"]:
+        print(terminal_safe(result["answer"]))
     if result["error"]:
         return 1
     return 3 if result["halted"] and not result["answer"] else 0

@@ -44,7 +44,8 @@ class Services:
 
             self._router = Router(self.config, self.provider,
                                   spent_today_usd=lambda: self.store.spent_today_usd(),
-                                  cooldown_store=StoreCooldowns(lambda: self.store))
+                                  cooldown_store=StoreCooldowns(lambda: self.store),
+                                  scrub=self.secrets.scrub)
         return self._router
 
     @property

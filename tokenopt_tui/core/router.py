@@ -218,7 +218,8 @@ class Router:
                  spent_today_usd: Callable[[], Awaitable[float]] | None = None,
                  max_attempts: int = 4,
                  cooldown_steps_s: Sequence[float] = DEFAULT_COOLDOWN_STEPS_S,
-                 cooldown_store: CooldownStore | None = None) -> None:
+                 cooldown_store: CooldownStore | None = None,
+                 scrub: Callable[[str], str] | None = None) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.config = config
@@ -230,6 +231,9 @@ class Router:
         self.cooldowns = Cooldowns(cooldown_steps_s, clock)
         self._cooldown_store = cooldown_store
         self._cooldowns_loaded = False
+        #: Removes configured key values from provider error text (some providers echo
+        #: the Authorization header) before it is kept in a cooldown, event or row.
+        self._scrub = scrub or (lambda text: text)
 
     def _chain(self, start_tier: int, pinned: bool) -> list[Tier]:
         """Free tiers from the start tier down, then the free tiers before it (a local
@@ -453,6 +457,7 @@ class Router:
         stream = provider.stream(list(messages), max_tokens)
         # An in-process model cannot hang on a socket, and its prefill may be slow.
         timeout_s = None if endpoint.kind == "mlx" else endpoint.timeout_s
+        client_limit = client_token_limit(max_tokens)
         try:
             async with contextlib.aclosing(
                     _guarded(stream, timeout_s, provider.endpoint, deadline)) as guarded:
@@ -463,7 +468,7 @@ class Router:
                         out.parts.append(item)
                         out.tokens += count_tokens(item)
                         yield item
-                        if out.tokens >= max_tokens:
+                        if out.tokens > client_limit:
                             out.cut = AttemptCut("max_tokens", (
                                 f"reply cut at {out.tokens:,} tokens: {provider.endpoint} kept "
                                 f"sending past max_tokens ({max_tokens:,})"))
@@ -484,7 +489,7 @@ class Router:
         hint = None
         if out.error is not None:
             kind, _status = classify_fault(out.error)
-            error = str(out.error) or type(out.error).__name__
+            error = self._scrub(str(out.error) or type(out.error).__name__)
             hint = retry_after_of(out.error, self._wall())
         elif not out.parts and (out.usage is None or out.usage.estimated
                                 or out.usage.completion_tokens == 0):
@@ -494,6 +499,13 @@ class Router:
         self.cooldowns.failed(key, hint, f"{kind}: {_short(error)}")
         return AttemptFailed(tier.number, provider.model, provider.endpoint, error, kind,
                              "".join(out.parts), hint, self._wall_until(key))
+
+
+def client_token_limit(max_tokens: int) -> int:
+    """Where the client cuts a reply, counted in cl100k tokens: past `max_tokens` with a
+    margin, since the server counts with its own tokenizer (the same text is often a
+    few tokens more in cl100k). A server that honours max_tokens never reaches it."""
+    return max_tokens + max(32, max_tokens // 2)
 
 
 class StreamStalled(TimeoutError):

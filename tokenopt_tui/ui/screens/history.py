@@ -241,7 +241,7 @@ async def export_session(services: Services, session_id: int, fmt: str) -> Path:
 
     from tokenopt_tui.core.export import session_data, to_json, to_markdown
 
-    data = await session_data(services.store, session_id)
+    data = await session_data(services.store, session_id, services.secrets)
     text = to_json(data) if fmt == "json" else to_markdown(data)
     folder = services.paths.data_dir / "exports"
     path = folder / f"session-{session_id}.{fmt}"
@@ -308,10 +308,11 @@ class SessionViewScreen(Screen[None]):
                           + transcript)
         lines = [f"{e.created_at[11:19]} {line}" for e in events
                  if (line := event_line({"kind": e.kind, **e.payload})) is not None]
+        scrub = self.services.secrets.scrub  # rows stored before keys were scrubbed
         area = self.query_one("#transcript", TextArea)
-        area.load_text(terminal_safe(transcript))
+        area.load_text(terminal_safe(scrub(transcript)))
         self.query_one("#timeline", TextArea).load_text(
-            terminal_safe("\n".join(lines) or "no events"))
+            terminal_safe(scrub("\n".join(lines) or "no events")))
         area.focus()
         if hidden:
             area.move_cursor(area.document.end)
