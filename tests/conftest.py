@@ -89,11 +89,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def mlx_server(prepared_model: Path) -> Iterator[str]:
-    """A real OpenAI-compatible server (mlx_lm.server) on loopback; yields its /v1 URL."""
+def mlx_server(prepared_model: Path, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[str]:
+    """A real OpenAI-compatible server (mlx_lm.server) on loopback; yields its /v1 URL.
+
+    Its Hugging Face cache is an empty folder of the test run's: with no cache folder
+    its /v1/models answers 200 with an empty body, and the user's cache stays untouched.
+    """
     port = free_port()
     env = dict(os.environ)
     env.update(blas.preload_env(env) or {})
+    env["HF_HUB_CACHE"] = str(tmp_path_factory.mktemp("hf-hub-cache"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlx_lm", "server", "--model", str(prepared_model),
          "--host", "127.0.0.1", "--port", str(port)],

@@ -6,7 +6,7 @@ import asyncio
 import io
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -31,31 +31,6 @@ SIZE = (120, 40)
 HOSTILE_ID = "evil\x1b[2J\x1b]52;c;cHduZWQ=\x07\r\x9b31m-model"
 
 
-@pytest.fixture
-def hub_cache() -> Iterator[None]:
-    """mlx_lm.server's /v1/models answers 200 with an empty body when the Hugging Face
-    cache folder is missing (its scan raises after the headers went out); with the
-    folder there it lists the model it serves. Make the folder exist for the test, and
-    remove what was created afterwards."""
-    from huggingface_hub import constants
-
-    folder = Path(constants.HF_HUB_CACHE)
-    created = []
-    probe = folder
-    while not probe.exists():
-        created.append(probe)
-        probe = probe.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        yield
-    finally:
-        for made in created:  # deepest first
-            try:
-                made.rmdir()
-            except OSError:
-                break
-
-
 def _port(url: str) -> int:
     port = urlparse(url).port
     assert port is not None
@@ -65,7 +40,7 @@ def _port(url: str) -> int:
 # -- a real server --------------------------------------------------------------------
 
 async def test_a_real_mlx_lm_server_is_found_with_its_model(
-        mlx_server: str, prepared_model: Path, hub_cache: None) -> None:
+        mlx_server: str, prepared_model: Path) -> None:
     closed = free_port()  # nothing listens there
     servers = await discover([(closed, "nobody"), (_port(mlx_server), "mlx_lm.server")])
     assert [s.base_url for s in servers] == [mlx_server]
@@ -74,8 +49,7 @@ async def test_a_real_mlx_lm_server_is_found_with_its_model(
 
 
 def test_doctor_lists_a_real_local_server_and_the_config_to_use_it(
-        xdg_env: dict[str, str], mlx_server: str, prepared_model: Path,
-        hub_cache: None) -> None:
+        xdg_env: dict[str, str], mlx_server: str, prepared_model: Path) -> None:
     env = {**xdg_env, PORTS_ENV: f"{free_port()},{_port(mlx_server)}"}
     result = run_cli(["doctor"], env, timeout=60)
     assert result.returncode == 0, result.stderr
