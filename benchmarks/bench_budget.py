@@ -41,14 +41,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 
 from tokenopt_tui.config import load_config  # noqa: E402
-from tokenopt_tui.core.compression import compress  # noqa: E402
+from tokenopt_tui.core.compression.compress import compress  # noqa: E402
 from tokenopt_tui.core.context import make_entry  # noqa: E402
 from tokenopt_tui.core.events import ContextCompacted  # noqa: E402
 from tokenopt_tui.core.session import ChatSession  # noqa: E402
 from tokenopt_tui.core.tokens import count_tokens  # noqa: E402
 from tokenopt_tui.paths import Paths  # noqa: E402
-from tokenopt_tui.services import Services, make_services  # noqa: E402
 from tokenopt_tui.ui.widgets.prompt import ATTACH_CHARS  # noqa: E402
+from tokenopt_tui.wiring import Services, make_services  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "conversations"
 PROMPT_CHARS = 300

@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from tokenopt_tui.core.compression import compress
+from tokenopt_tui.core.compression.compress import compress
 from tokenopt_tui.core.providers.base import ChatMessage
 from tokenopt_tui.core.tokens import count_tokens
 

@@ -70,8 +70,8 @@ from textual.widgets import DataTable, TextArea  # noqa: E402
 from ui_helpers import FakeProvider, build_services, ready, temp_paths  # noqa: E402
 
 from tokenopt_tui.config import load_config  # noqa: E402
-from tokenopt_tui.core import metrics  # noqa: E402
-from tokenopt_tui.core.export import session_data, to_markdown  # noqa: E402
+from tokenopt_tui.core.reporting import metrics  # noqa: E402
+from tokenopt_tui.core.reporting.export import session_data, to_markdown  # noqa: E402
 from tokenopt_tui.core.text import terminal_safe  # noqa: E402
 from tokenopt_tui.store import Store  # noqa: E402
 from tokenopt_tui.ui.app import TokenoptApp  # noqa: E402

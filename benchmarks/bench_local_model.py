@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from tokenopt_tui import blas
-from tokenopt_tui.core.model_prep import (
+from tokenopt_tui.core.providers.model_prep import (
     EMBEDDED_MODEL_NAME,
     prepare_embedded_model,
     quiet_transformers,
@@ -25,7 +25,7 @@ from tokenopt_tui.paths import Paths
 
 CHILD = r"""
 import json, sys, time
-from tokenopt_tui.core.model_prep import quiet_transformers
+from tokenopt_tui.core.providers.model_prep import quiet_transformers
 quiet_transformers()
 import mlx_lm
 from mlx_lm.sample_utils import make_sampler

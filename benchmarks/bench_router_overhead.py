@@ -44,10 +44,10 @@ from tokenopt_tui.config import Config, Endpoint, Tier, load_config  # noqa: E40
 from tokenopt_tui.core.context import Context  # noqa: E402
 from tokenopt_tui.core.providers.base import ChatMessage, Usage  # noqa: E402
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider  # noqa: E402
-from tokenopt_tui.core.router import RouteFinished, Router  # noqa: E402
+from tokenopt_tui.core.routing.router import RouteFinished, Router  # noqa: E402
 from tokenopt_tui.core.session import ChatSession  # noqa: E402
 from tokenopt_tui.paths import Paths  # noqa: E402
-from tokenopt_tui.services import Services, make_services  # noqa: E402
+from tokenopt_tui.wiring import Services, make_services  # noqa: E402
 
 MODEL = "ok/bench"
 TEXT = "hello"

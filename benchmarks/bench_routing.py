@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tokenopt_tui.core.classify import classify, estimate_tokens
+from tokenopt_tui.core.routing.classify import classify, estimate_tokens
 from tokenopt_tui.core.tokens import count_tokens
 
 REPO = Path(__file__).resolve().parents[1]

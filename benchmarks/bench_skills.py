@@ -47,9 +47,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 
 from tokenopt_tui.config import SkillSettings  # noqa: E402
-from tokenopt_tui.core.skill_library import SkillLibrary  # noqa: E402
-from tokenopt_tui.core.skill_match import SkillMatcher  # noqa: E402
-from tokenopt_tui.core.skills import SKILL_FILE, Skill, SkillRegistry, Source  # noqa: E402
+from tokenopt_tui.core.skills.library import SkillLibrary  # noqa: E402
+from tokenopt_tui.core.skills.match import SkillMatcher  # noqa: E402
+from tokenopt_tui.core.skills.registry import SKILL_FILE, Skill, SkillRegistry, Source  # noqa: E402
 from tokenopt_tui.core.tokens import count_tokens  # noqa: E402
 
 BUNDLED = REPO / "skills"

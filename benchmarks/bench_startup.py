@@ -60,7 +60,7 @@ import sys
 from pathlib import Path
 from tokenopt_tui.config import load_config
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import make_services
+from tokenopt_tui.wiring import make_services
 from tokenopt_tui.ui.app import TokenoptApp
 
 class Stub:

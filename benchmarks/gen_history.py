@@ -58,7 +58,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 
 from tokenopt_tui.config import Config, default_tiers  # noqa: E402
-from tokenopt_tui.core.model_prep import EMBEDDED_MODEL_NAME  # noqa: E402
+from tokenopt_tui.core.providers.model_prep import EMBEDDED_MODEL_NAME  # noqa: E402
 from tokenopt_tui.store import Store  # noqa: E402
 
 BIG_SESSION = 2_000

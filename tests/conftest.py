@@ -14,7 +14,7 @@ import pytest
 
 from tokenopt_tui import blas
 from tokenopt_tui.config import load_config
-from tokenopt_tui.core.model_prep import EMBEDDED_MODEL_NAME, prepare_embedded_model
+from tokenopt_tui.core.providers.model_prep import EMBEDDED_MODEL_NAME, prepare_embedded_model
 from tokenopt_tui.paths import Paths
 
 REPO = Path(__file__).resolve().parents[1]

@@ -30,9 +30,9 @@ def test_no_module_outside_ui_imports_textual() -> None:
 def test_importing_the_core_loads_neither_textual_nor_heavy_libraries() -> None:
     code = (
         "import sys\n"
-        "import tokenopt_tui.cli, tokenopt_tui.core.session, tokenopt_tui.services, "
+        "import tokenopt_tui.cli, tokenopt_tui.core.session, tokenopt_tui.wiring, "
         "tokenopt_tui.core.providers.mlx_local, tokenopt_tui.core.providers.openai_compat, "
-        "tokenopt_tui.store, tokenopt_tui.doctor\n"
+        "tokenopt_tui.store, tokenopt_tui.cli.doctor\n"
         "print(sorted(m for m in ('textual', 'mlx', 'mlx_lm', 'openai', 'tiktoken') "
         "if m in sys.modules))\n"
     )

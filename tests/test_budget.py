@@ -16,6 +16,7 @@ from ui_helpers import FakeProvider, build_services
 
 from tokenopt_tui.config import BudgetThresholds, CompressionSettings
 from tokenopt_tui.core.budget import Budget
+from tokenopt_tui.core.compression.summarizer import PROMPT, judge
 from tokenopt_tui.core.context import MESSAGE_OVERHEAD, REPLY_PRIMING
 from tokenopt_tui.core.events import (
     BudgetWarned,
@@ -27,9 +28,8 @@ from tokenopt_tui.core.events import (
 )
 from tokenopt_tui.core.providers.base import ChatMessage, Usage
 from tokenopt_tui.core.session import ChatSession
-from tokenopt_tui.core.summarizer import PROMPT, judge
 from tokenopt_tui.core.tokens import count_tokens
-from tokenopt_tui.services import Services
+from tokenopt_tui.wiring import Services
 
 #: Only its first sentence survives a summary, so compacting a few turns saves tokens.
 LONG_REPLY = "Checked it. " + "The log shows each step finished in order with no retries. " * 4

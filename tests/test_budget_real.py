@@ -15,10 +15,10 @@ import pytest
 from ui_helpers import send, wait_idle, wait_until
 
 from tokenopt_tui.config import load_config
-from tokenopt_tui.services import make_services
 from tokenopt_tui.ui.app import TokenoptApp
 from tokenopt_tui.ui.screens.dialogs import HaltScreen
 from tokenopt_tui.ui.widgets.message import NoticeMessage
+from tokenopt_tui.wiring import make_services
 
 pytestmark = pytest.mark.model
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tokenopt_tui.core.classify import (
+from tokenopt_tui.core.routing.classify import (
     TASK_TYPES,
     RoutingDecision,
     Thresholds,

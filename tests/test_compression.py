@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tokenopt_tui.core.compression import (
+from tokenopt_tui.core.compression.compress import (
     CompressionResult,
     compress,
     extract_identifiers,

@@ -18,14 +18,14 @@ from conftest import run_cli, write_config
 from fault_server import FaultServer
 
 from tokenopt_tui.config import Config, Endpoint, Tier, load_config
-from tokenopt_tui.core.cooldown import StoreCooldowns, endpoint_key, key_from_text, key_text
 from tokenopt_tui.core.providers.base import ChatMessage
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider
-from tokenopt_tui.core.router import AttemptFailed, RouteFinished, Router
+from tokenopt_tui.core.routing.cooldown import StoreCooldowns, endpoint_key, key_from_text, key_text
+from tokenopt_tui.core.routing.router import AttemptFailed, RouteFinished, Router
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import make_services
 from tokenopt_tui.store import Store
 from tokenopt_tui.store.migrations import latest_version
+from tokenopt_tui.wiring import make_services
 
 MESSAGES = [ChatMessage("user", "hello")]
 
@@ -168,7 +168,7 @@ async def test_persistence_faults_are_logged_and_do_not_break_routing(
     broken = await Store.open(tmp_path / "closed.db")
     await broken.close()  # every query now raises StoreError
     router = new_router(config, broken, Clock(wall0=time.time()))
-    with caplog.at_level(logging.WARNING, logger="tokenopt_tui.core.router"):
+    with caplog.at_level(logging.WARNING, logger="tokenopt_tui.core.routing.router"):
         first = await run(router)
         second = await run(router)  # the in-memory cooldown still works
     assert first[-1] == RouteFinished(True, 2, None)

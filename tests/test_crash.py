@@ -17,7 +17,7 @@ from conftest import REPO
 
 from tokenopt_tui.config import load_config
 from tokenopt_tui.core.session import ChatSession
-from tokenopt_tui.services import make_services
+from tokenopt_tui.wiring import make_services
 
 pytestmark = pytest.mark.model
 

@@ -16,7 +16,7 @@ from conftest import free_port, loopback_tiers, run_cli, write_config
 from ui_helpers import build_services, ready, temp_paths, wait_idle, wait_until
 
 from tokenopt_tui.config import load_config
-from tokenopt_tui.core.discovery import (
+from tokenopt_tui.core.providers.discovery import (
     DEFAULT_PORTS,
     PORTS_ENV,
     LocalServer,
@@ -146,7 +146,7 @@ def test_ports_come_from_the_environment_variable_when_set() -> None:
 
 async def test_doctor_shows_hostile_model_names_safely(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokenopt_tui.doctor import doctor
+    from tokenopt_tui.cli.doctor import doctor
 
     body = json.dumps({"data": [{"id": HOSTILE_ID}]}).encode()
     async with canned_server(_http("200 OK", body)) as port:

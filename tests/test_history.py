@@ -8,11 +8,11 @@ from conftest import run_cli
 from ui_helpers import FakeProvider
 
 from tokenopt_tui.config import load_config
-from tokenopt_tui.core.export import session_data, to_markdown
-from tokenopt_tui.core.metrics import collect
+from tokenopt_tui.core.reporting.export import session_data, to_markdown
+from tokenopt_tui.core.reporting.metrics import collect
 from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import make_services
+from tokenopt_tui.wiring import make_services
 
 
 async def make_history(env: dict[str, str]) -> list[int]:

@@ -20,7 +20,7 @@ from ui_helpers import FakeProvider, build_services
 
 from tokenopt_tui.config import load_config
 from tokenopt_tui.core.events import TierFailed
-from tokenopt_tui.core.export import event_line, session_data, to_json, to_markdown
+from tokenopt_tui.core.reporting.export import event_line, session_data, to_json, to_markdown
 from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.core.text import (
     SafeWriter,
@@ -29,7 +29,7 @@ from tokenopt_tui.core.text import (
     terminal_safe,
 )
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import make_services
+from tokenopt_tui.wiring import make_services
 
 #: Characters a terminal acts on (ESC, BEL, CR, C1 CSI and ST); none may be printed raw.
 RAW = ("\x1b", "\x07", "\r", "\x9b", "\x9c")
@@ -127,7 +127,7 @@ def test_install_safe_logging_cleans_records_of_child_loggers() -> None:
     handler = install_safe_logging(lambda text: text.replace("hunter22", "[redacted]"),
                                    stream=stream)
     try:
-        log = logging.getLogger("tokenopt_tui.core.router")
+        log = logging.getLogger("tokenopt_tui.core.routing.router")
         log.warning("provider said %s with key %s", HOSTILE, "hunter22")
         try:
             raise RuntimeError(f"boom {HOSTILE} hunter22")

@@ -12,10 +12,10 @@ from conftest import run_cli
 
 from tokenopt_tui.config import LocalSettings
 from tokenopt_tui.core.events import ReplyCompleted, TierChosen, TokenReceived, UsageRecorded
-from tokenopt_tui.core.model_prep import hf_name, is_prepared
 from tokenopt_tui.core.providers.mlx_local import MlxLocalProvider, StopScanner
+from tokenopt_tui.core.providers.model_prep import hf_name, is_prepared
 from tokenopt_tui.core.session import ChatSession
-from tokenopt_tui.services import make_services
+from tokenopt_tui.wiring import make_services
 
 pytestmark = pytest.mark.model
 module_loop = pytest.mark.asyncio(loop_scope="module")
@@ -144,7 +144,7 @@ def test_headless_ask_json_streams_from_the_embedded_model(xdg_env, prepared_mod
 def test_cancelled_preparation_leaves_nothing_behind(tmp_path: Path) -> None:
     import threading
 
-    from tokenopt_tui.core.model_prep import PrepareCancelled, prepare_embedded_model
+    from tokenopt_tui.core.providers.model_prep import PrepareCancelled, prepare_embedded_model
 
     cancel = threading.Event()
     seen = []
@@ -165,7 +165,7 @@ def test_work_folders_of_a_killed_preparation_are_removed(tmp_path: Path) -> Non
     import os
     import time
 
-    from tokenopt_tui.core.model_prep import remove_stale_work_dirs
+    from tokenopt_tui.core.providers.model_prep import remove_stale_work_dirs
 
     stale, fresh = tmp_path / ".prepare-old", tmp_path / ".prepare-new"
     for folder in (stale, fresh):

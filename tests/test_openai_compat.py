@@ -13,7 +13,7 @@ from tokenopt_tui.core.events import ErrorOccurred, ReplyCompleted, UsageRecorde
 from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider, usage_from_chunk
 from tokenopt_tui.core.session import ChatSession
-from tokenopt_tui.services import make_services
+from tokenopt_tui.wiring import make_services
 
 
 def test_usage_chunk_keeps_openrouter_cost_and_details() -> None:

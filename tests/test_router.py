@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
+from unittest.mock import ANY
 
 import openai  # noqa: F401 - loaded up front: its one-time import must not eat a 0.6 s timeout
 import pytest
@@ -22,10 +23,10 @@ from tokenopt_tui.config import (
     load_config,
     validate_chain,
 )
-from tokenopt_tui.core.cooldown import Cooldowns, retry_after_from_headers
 from tokenopt_tui.core.providers.base import ChatMessage, Usage
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider
-from tokenopt_tui.core.router import (
+from tokenopt_tui.core.routing.cooldown import Cooldowns, retry_after_from_headers
+from tokenopt_tui.core.routing.router import (
     AttemptFailed,
     AttemptStarted,
     PaidEscalation,
@@ -132,7 +133,8 @@ async def test_first_tier_answers_with_usage_and_one_attempt(server, router_for)
                                     ("b", False, [ep(server, "ok/b")])))
     items = await run(router)
     assert text_of(items) == "".join(FaultServer.answer("ok/a"))
-    assert of(items, AttemptStarted) == [AttemptStarted(1, "a", 0, "ok/a", server.url, False)]
+    assert of(items, AttemptStarted) == [AttemptStarted(1, "a", 0, "ok/a", server.url, False,
+                                                        ANY)]
     assert of(items, Usage) == [Usage(7, 3, cost_usd=0.00012)]
     assert finished(items) == RouteFinished(True, 1, None)
     assert isinstance(items[-2], Usage)

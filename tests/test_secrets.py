@@ -16,13 +16,13 @@ from fault_server import FaultServer
 from test_hostile_output import cli_bytes, one_tier, run_session
 
 from tokenopt_tui.config import Config, Endpoint, Tier, load_config
-from tokenopt_tui.core.cooldown import endpoint_key, key_text
 from tokenopt_tui.core.events import ErrorOccurred, TierFailed
 from tokenopt_tui.core.providers.base import ChatMessage, ProviderError
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider
+from tokenopt_tui.core.routing.cooldown import endpoint_key, key_text
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import make_services
+from tokenopt_tui.wiring import make_services
 
 KEY = "sk-or-v1-" + "3f9a0c7e5b1d2468" * 4  # long and unlike any other text
 VAR = "OPENROUTER_API_KEY"

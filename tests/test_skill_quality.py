@@ -15,8 +15,8 @@ from pathlib import Path
 from conftest import REPO
 
 from tokenopt_tui.config import SkillSettings
-from tokenopt_tui.core.skill_library import SkillLibrary
-from tokenopt_tui.core.skills import Source
+from tokenopt_tui.core.skills.library import SkillLibrary
+from tokenopt_tui.core.skills.registry import Source
 
 PROMPTS = sorted((Path(__file__).parent / "data" / "skill_prompts").glob("*.jsonl"))
 

@@ -11,9 +11,9 @@ import yaml
 from conftest import REPO, run_cli
 
 from tokenopt_tui.config import SkillSettings
-from tokenopt_tui.core.skill_library import SkillLibrary
-from tokenopt_tui.core.skill_match import SkillMatcher, stem, words
-from tokenopt_tui.core.skills import (
+from tokenopt_tui.core.skills.library import SkillLibrary
+from tokenopt_tui.core.skills.match import SkillMatcher, stem, words
+from tokenopt_tui.core.skills.registry import (
     MAX_FRONT_MATTER_BYTES,
     SkillError,
     SkillRegistry,
@@ -232,7 +232,7 @@ def test_yaml_tags_never_run_code(tmp_path: Path) -> None:
 
 def test_added_and_edited_skills_are_picked_up_while_running(tmp_path: Path,
                                                              monkeypatch) -> None:
-    import tokenopt_tui.core.skill_library as skill_library
+    import tokenopt_tui.core.skills.library as skill_library
 
     monkeypatch.setattr(skill_library, "REFRESH_INTERVAL_S", 0.0)
     write_skill(tmp_path, "first", tags="[alpha, beta]")

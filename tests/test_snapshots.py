@@ -20,8 +20,8 @@ from ui_helpers import FakeProvider, wait_idle, wait_until
 
 from tokenopt_tui.config import load_config
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import make_services
 from tokenopt_tui.ui.app import TokenoptApp
+from tokenopt_tui.wiring import make_services
 
 SIZE = (140, 44)
 FIXED = "2026-11-20T10:00:00.000Z"

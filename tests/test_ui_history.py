@@ -11,7 +11,6 @@ from ui_helpers import FakeProvider, ready, wait_idle, wait_until
 
 from tokenopt_tui.config import load_config
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import make_services
 from tokenopt_tui.ui.app import TokenoptApp
 from tokenopt_tui.ui.screens.history import (
     ConfirmScreen,
@@ -20,6 +19,7 @@ from tokenopt_tui.ui.screens.history import (
     SessionViewScreen,
 )
 from tokenopt_tui.ui.widgets.message import UserMessage
+from tokenopt_tui.wiring import make_services
 
 SIZE = (140, 44)
 

@@ -17,8 +17,8 @@ from ui_helpers import (
     wait_until,
 )
 
-from tokenopt_tui.core.classify import classify
 from tokenopt_tui.core.events import ContextCompacted, SkillLoaded
+from tokenopt_tui.core.routing.classify import classify
 from tokenopt_tui.ui.app import TokenoptApp
 from tokenopt_tui.ui.screens.dashboard import DashboardScreen, cost_axis
 from tokenopt_tui.ui.widgets.message import NoticeMessage

@@ -13,9 +13,9 @@ from test_ui_chat import SIZE
 from ui_helpers import wait_idle, wait_until
 
 from tokenopt_tui.config import load_config
-from tokenopt_tui.services import make_services
 from tokenopt_tui.ui.app import TokenoptApp
 from tokenopt_tui.ui.widgets.reply import AssistantMessage
+from tokenopt_tui.wiring import make_services
 
 pytestmark = [pytest.mark.model, pytest.mark.server]
 

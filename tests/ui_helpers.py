@@ -20,8 +20,8 @@ from tokenopt_tui.config import load_config
 from tokenopt_tui.core.events import Event, ModelPreparing
 from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import Services, make_services
 from tokenopt_tui.ui.app import TokenoptApp
+from tokenopt_tui.wiring import Services, make_services
 
 
 class FakeProvider:

@@ -40,7 +40,7 @@ class Entry:
 
 def reference_text(role: str, content: str, tokens: int, message_id: int | None) -> str:
     """What the model sees instead of a very long message: head, tail, identifiers."""
-    from tokenopt_tui.core.compression import extract_identifiers  # regexes: on first use
+    from tokenopt_tui.core.compression.compress import extract_identifiers  # regexes: on first use
     head, tail = content[:EXCERPT_CHARS], content[-EXCERPT_CHARS:]
     omitted = max(0, len(content) - 2 * EXCERPT_CHARS)
     scan = content if len(content) <= 2 * IDENTIFIER_SCAN_CHARS else (

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tokenopt_tui.core.budget import LEVELS, Budget
-from tokenopt_tui.core.classify import classify
 from tokenopt_tui.core.context import Context, Entry, make_entry
 from tokenopt_tui.core.events import (
     BudgetWarned,
@@ -34,9 +33,11 @@ from tokenopt_tui.core.events import (
     TokenReceived,
     UsageRecorded,
 )
+from tokenopt_tui.core.ports import SessionDeps
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
-from tokenopt_tui.core.router import (
+from tokenopt_tui.core.routing.classify import classify
+from tokenopt_tui.core.routing.router import (
     AttemptCut,
     AttemptFailed,
     AttemptStarted,
@@ -44,7 +45,6 @@ from tokenopt_tui.core.router import (
     RouteFinished,
 )
 from tokenopt_tui.core.tokens import count_tokens
-from tokenopt_tui.services import Services
 
 FLUSH_INTERVAL_S = 0.5
 #: Texts longer than this are counted (and excerpted) in a worker thread, off the loop.
@@ -77,7 +77,7 @@ def utc_now() -> str:
 class ChatSession:
     """One conversation: its context view, its budget and its requests."""
 
-    def __init__(self, services: Services, session_id: int, session_type: str,
+    def __init__(self, services: SessionDeps, session_id: int, session_type: str,
                  context: Context | None = None, tier: int | None = None) -> None:
         self.services = services
         self.session_id = session_id
@@ -93,7 +93,7 @@ class ChatSession:
         self._task_type: str | None = None  # the classifier's, for the dashboard
 
     @classmethod
-    async def start(cls, services: Services, session_type: str = "direct_chat",
+    async def start(cls, services: SessionDeps, session_type: str = "direct_chat",
                     title: str | None = None, tier: int | None = None,
                     seed: str | None = None) -> ChatSession:
         """A new session; `seed` (a summary) becomes its first, system, message."""
@@ -107,13 +107,13 @@ class ChatSession:
         return session
 
     @classmethod
-    async def resume(cls, services: Services, session_id: int,
+    async def resume(cls, services: SessionDeps, session_id: int,
                      tier: int | None = None) -> ChatSession:
         """Reopen a stored session: its context (with its last compaction) and budget."""
         store = services.store
         row = await store.get_session(session_id)
         if row is None:
-            raise LookupError(f"no session {session_id} in {services.db_path}")
+            raise LookupError(f"no session {session_id} in {services.store.path}")
         session = cls(services, session_id, row.type, tier=tier)
         session._titled = row.title is not None
         for m in await store.session_messages(session_id):
@@ -132,7 +132,7 @@ class ChatSession:
         return session
 
     @classmethod
-    async def continue_from(cls, services: Services, halted: ChatSession) -> ChatSession:
+    async def continue_from(cls, services: SessionDeps, halted: ChatSession) -> ChatSession:
         """A new session of the same type seeded with a halted session's summary."""
         row = await services.store.get_session(halted.session_id)
         title = f"Continued from #{halted.session_id}"
@@ -249,7 +249,7 @@ class ChatSession:
                         attempt.started = time.perf_counter()  # latency excludes preparation
                     yield item
                 elif isinstance(item, AttemptStarted):
-                    provider = self.services.provider(item.tier, item.endpoint_index)
+                    provider = item.provider
                     attempt = _Attempt(item.tier, provider, prompt_estimate=prompt_estimate)
                     last_endpoint = provider.endpoint
                     why = (_fallback_reasons(start, reasons, item.tier, passed_over) if first
@@ -340,7 +340,7 @@ class ChatSession:
                                               self.halt_summary, pending))
 
     async def _summary_of_everything(self) -> str:
-        from tokenopt_tui.core.compression import compress
+        from tokenopt_tui.core.compression.compress import compress
 
         messages = self.context.messages()
         if not messages:
@@ -384,7 +384,7 @@ class ChatSession:
         context = self.context
         before = context.tokens()
         upto = len(context.entries) - keep
-        from tokenopt_tui.core.compression import compress  # first compaction only
+        from tokenopt_tui.core.compression.compress import compress  # first compaction only
 
         result = await asyncio.to_thread(compress, context.messages(), keep_last=keep,
                                          counts=context.counts())
@@ -408,8 +408,8 @@ class ChatSession:
     async def _llm_summary(self, extractive: str) -> AsyncIterator[
             Event | tuple[str, str, int, float]]:
         """Ask the cheapest free tier for a shorter summary; judge it; report its cost."""
-        from tokenopt_tui.core.compression import extract_identifiers
-        from tokenopt_tui.core.summarizer import judge, summary_request
+        from tokenopt_tui.core.compression.compress import extract_identifiers
+        from tokenopt_tui.core.compression.summarizer import judge, summary_request
 
         settings = self.services.config.compression
         tokens, cost = 0, 0.0
@@ -425,8 +425,7 @@ class ChatSession:
             elif isinstance(item, ModelPreparing):
                 yield item
             elif isinstance(item, AttemptStarted):
-                attempt = _Attempt(item.tier, self.services.provider(item.tier,
-                                                                     item.endpoint_index),
+                attempt = _Attempt(item.tier, item.provider,
                                    prompt_estimate=count_tokens(extractive))
                 await self._start_call(attempt, task_type="compaction")
                 usage = None

@@ -20,14 +20,14 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tokenopt_tui.core.session import ChatSession
-from tokenopt_tui.services import Services
 from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
+from tokenopt_tui.wiring import Services
 
 if TYPE_CHECKING:  # the other screens are imported when first opened
     from rich.console import RenderableType
 
-    from tokenopt_tui.core.discovery import LocalServer
+    from tokenopt_tui.core.providers.discovery import LocalServer
     from tokenopt_tui.ui.screens.history import HistoryScreen
 
     ResumeRequested = HistoryScreen.ResumeRequested

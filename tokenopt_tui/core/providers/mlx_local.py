@@ -16,7 +16,8 @@ from typing import Any
 
 from tokenopt_tui.config import EMBEDDED, LocalSettings
 from tokenopt_tui.core.events import ModelPreparing
-from tokenopt_tui.core.model_prep import (
+from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
+from tokenopt_tui.core.providers.model_prep import (
     EMBEDDED_MODEL_NAME,
     ModelPrepareError,
     PrepareProgress,
@@ -24,7 +25,6 @@ from tokenopt_tui.core.model_prep import (
     prepare_embedded_model,
     quiet_transformers,
 )
-from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
 
 STOP = "\nUser:"
 PREAMBLE = "A conversation between a User and a helpful, concise Assistant.\n\n"

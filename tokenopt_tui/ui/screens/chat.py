@@ -50,8 +50,8 @@ from tokenopt_tui.ui.widgets.prompt import PromptInput
 from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
 
 if TYPE_CHECKING:  # imported on first use: Markdown is not needed for the first paint
-    from tokenopt_tui.services import Services
     from tokenopt_tui.ui.widgets.reply import AssistantMessage
+    from tokenopt_tui.wiring import Services
 
 #: How a provider says its endpoint has no key (openai_compat.availability).
 KEY_MISSING = re.compile(r"key missing: set ([A-Za-z_][A-Za-z0-9_]*)")

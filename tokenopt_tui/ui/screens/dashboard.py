@@ -25,8 +25,8 @@ from tokenopt_tui.core.text import terminal_safe
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from tokenopt_tui.core.metrics import Criterion, Stats
-    from tokenopt_tui.services import Services
+    from tokenopt_tui.core.reporting.metrics import Criterion, Stats
+    from tokenopt_tui.wiring import Services
 
 PERIOD_NAMES = {"day": "today", "week": "last 7 days", "month": "last 30 days"}
 #: The least top of the cost axis: with no spend the plot still shows a $0 floor.
@@ -117,7 +117,7 @@ class DashboardScreen(Screen[None]):
     async def load(self) -> None:
         import asyncio
 
-        from tokenopt_tui.core.metrics import collect
+        from tokenopt_tui.core.reporting.metrics import collect
 
         config = self.services.config
         paid = {t.number for t in config.tiers if t.paid}

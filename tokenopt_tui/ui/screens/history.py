@@ -24,8 +24,8 @@ from textual.widgets import DataTable, Input, Label, Static, TextArea
 from tokenopt_tui.core.text import terminal_safe
 
 if TYPE_CHECKING:
-    from tokenopt_tui.services import Services
     from tokenopt_tui.store import HistoryRow
+    from tokenopt_tui.wiring import Services
 
 COLUMNS = (("#", 6), ("started", 16), ("title", 60), ("type", 11), ("turns", 5),
            ("tokens", 9), ("cost", 8), ("tiers", 8), ("", 6))
@@ -239,7 +239,7 @@ async def export_session(services: Services, session_id: int, fmt: str) -> Path:
     import asyncio
     import os
 
-    from tokenopt_tui.core.export import session_data, to_json, to_markdown
+    from tokenopt_tui.core.reporting.export import session_data, to_json, to_markdown
 
     data = await session_data(services.store, session_id, services.secrets)
     text = to_json(data) if fmt == "json" else to_markdown(data)
@@ -292,7 +292,12 @@ class SessionViewScreen(Screen[None]):
         """Transcript and timeline; a long session shows its last messages first."""
         import asyncio
 
-        from tokenopt_tui.core.export import event_line, history_dict, message_dict, to_markdown
+        from tokenopt_tui.core.reporting.export import (
+            event_line,
+            history_dict,
+            message_dict,
+            to_markdown,
+        )
 
         store = self.services.store
         total = await store.message_count(self.row.id)

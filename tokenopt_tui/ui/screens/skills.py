@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from tokenopt_tui.core.text import terminal_safe
 
 if TYPE_CHECKING:
-    from tokenopt_tui.core.skill_library import SkillLibrary
+    from tokenopt_tui.core.skills.library import SkillLibrary
 
 
 class SkillsScreen(ModalScreen[None]):
@@ -104,7 +104,7 @@ class SkillsScreen(ModalScreen[None]):
         self.query_one("#skill-body", TextArea).load_text("")
 
     def show_body(self, name: str) -> None:
-        from tokenopt_tui.core.skills import SkillError
+        from tokenopt_tui.core.skills.registry import SkillError
 
         try:
             body, tokens = self.library.registry.body(name)

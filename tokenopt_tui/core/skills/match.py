@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from tokenopt_tui.core.skills import Skill
+from tokenopt_tui.core.skills.registry import Skill
 
 #: A skill needs this many distinct matched words, unless one of them is in its name:
 #: one shared everyday word ("price", "share", "wait") is not evidence enough.

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokenopt_tui.config import SkillSettings
-from tokenopt_tui.core.skill_match import Match, SkillMatcher
-from tokenopt_tui.core.skills import SkillError, SkillRegistry, Source, default_sources
+from tokenopt_tui.core.skills.match import Match, SkillMatcher
+from tokenopt_tui.core.skills.registry import SkillError, SkillRegistry, Source, default_sources
 
 SKILL_HEADER = "[Skill: {name}] Guidance loaded for this request because it {reason}."
 #: How often a request may look for added, removed or edited skills (a few stat calls).

@@ -30,10 +30,16 @@ def add_parsers(sub: Any) -> None:
     stats.add_argument("--json", action="store_true")
 
 
-async def run(args: argparse.Namespace, config: Config, paths: Paths,
+def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
+    import asyncio
+
+    return asyncio.run(run_async(args, config, paths))
+
+
+async def run_async(args: argparse.Namespace, config: Config, paths: Paths,
               out: Writable = sys.stdout, err: Writable = sys.stderr) -> int:
-    from tokenopt_tui.services import make_services
     from tokenopt_tui.store import StoreError
+    from tokenopt_tui.wiring import make_services
 
     services = make_services(config, paths)
     secrets = services.secrets
@@ -76,7 +82,7 @@ async def _history(store: Any, args: argparse.Namespace, out: Writable) -> int:
 
 async def _export(store: Any, args: argparse.Namespace, out: Writable,
                   err: Writable, secrets: Secrets) -> int:
-    from tokenopt_tui.core.export import session_data, to_json, to_markdown
+    from tokenopt_tui.core.reporting.export import session_data, to_json, to_markdown
 
     try:
         data = await session_data(store, args.session, secrets)
@@ -89,7 +95,7 @@ async def _export(store: Any, args: argparse.Namespace, out: Writable,
 
 async def _stats(store: Any, config: Config, args: argparse.Namespace,
                  out: Writable, services: Any) -> int:
-    from tokenopt_tui.core.metrics import collect
+    from tokenopt_tui.core.reporting.metrics import collect
 
     paid = {t.number for t in config.tiers if t.paid}
     library = services.skills

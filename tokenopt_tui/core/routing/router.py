@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenopt_tui.config import Config, Endpoint, Tier
-from tokenopt_tui.core.cooldown import (
+from tokenopt_tui.core.events import ModelPreparing
+from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
+from tokenopt_tui.core.routing.cooldown import (
     DEFAULT_COOLDOWN_STEPS_S,
     Cooldowns,
     CooldownStore,
@@ -48,8 +50,6 @@ from tokenopt_tui.core.cooldown import (
     key_text,
     retry_after_of,
 )
-from tokenopt_tui.core.events import ModelPreparing
-from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
 from tokenopt_tui.core.tokens import count_tokens
 
 logger = logging.getLogger(__name__)
@@ -57,12 +57,16 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AttemptStarted:
+    """A call is about to be sent to `provider` (the router's own: the session needs no
+    other way to reach it)."""
+
     tier: int
     tier_name: str
     endpoint_index: int
     model: str
     endpoint: str
     paid: bool
+    provider: Provider
 
 
 @dataclass(frozen=True)
@@ -380,7 +384,7 @@ class Router:
                                          self._escalation_reason(tier, start_tier, failures))
                 attempts += 1
                 yield AttemptStarted(tier.number, tier.name, index, provider.model,
-                                     provider.endpoint, tier.paid)
+                                     provider.endpoint, tier.paid, provider)
                 outcome = _Outcome(parts=[])
                 async with contextlib.aclosing(self._attempt(
                         provider, endpoint, messages, max_tokens, outcome, deadline)) as run:

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from tokenopt_tui.config import Config, Endpoint
 from tokenopt_tui.core.providers.base import Provider
-from tokenopt_tui.core.router import Router
+from tokenopt_tui.core.routing.router import Router
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.store import Store
 
 if TYPE_CHECKING:
-    from tokenopt_tui.core.skill_library import SkillLibrary
+    from tokenopt_tui.core.skills.library import SkillLibrary
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Services:
         """One router per process, so cooldowns carry over from request to request;
         they are also kept in the store, shared with other processes (and doctor)."""
         if self._router is None:
-            from tokenopt_tui.core.cooldown import StoreCooldowns
+            from tokenopt_tui.core.routing.cooldown import StoreCooldowns
 
             self._router = Router(self.config, self.provider,
                                   spent_today_usd=lambda: self.store.spent_today_usd(),
@@ -60,7 +60,7 @@ class Services:
         if not self.config.skills.enabled:
             return None
         if self._skills is None:
-            from tokenopt_tui.core.skill_library import SkillLibrary
+            from tokenopt_tui.core.skills.library import SkillLibrary
             from tokenopt_tui.resources import bundled_dir
 
             self._skills = SkillLibrary.from_folders(

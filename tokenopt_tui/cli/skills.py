@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace, config: Config, paths: Paths,
         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    from tokenopt_tui.core.skill_library import SkillLibrary
+    from tokenopt_tui.core.skills.library import SkillLibrary
     from tokenopt_tui.resources import bundled_dir
 
     if args.skills_command == "check":
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, config: Config, paths: Paths,
 
 
 def _check(folder: Path, config: Config, out: TextIO, as_json: bool) -> int:
-    from tokenopt_tui.core.skills import SKILL_FILE, SkillError, SkillRegistry, Source
+    from tokenopt_tui.core.skills.registry import SKILL_FILE, SkillError, SkillRegistry, Source
 
     folder = folder.expanduser()
     if not folder.is_dir():
@@ -133,7 +133,7 @@ def _check(folder: Path, config: Config, out: TextIO, as_json: bool) -> int:
 
 
 def _problem(path: Path, message: str) -> Any:
-    from tokenopt_tui.core.skills import Problem
+    from tokenopt_tui.core.skills.registry import Problem
 
     return Problem(path, message.split(": ", 1)[-1] if message.startswith(str(path)) else message)
 

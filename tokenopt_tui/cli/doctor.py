@@ -11,14 +11,15 @@ errors were scrubbed). New sections write to the same `out`.
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime
 
 from tokenopt_tui import blas
 from tokenopt_tui.config import Config
-from tokenopt_tui.core.router import EndpointState
+from tokenopt_tui.core.routing.router import EndpointState
 from tokenopt_tui.core.text import SafeWriter, Writable
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.services import Services, db_path, make_services
+from tokenopt_tui.wiring import Services, db_path, make_services
 
 PAID_OFF = "paid use is off (set paid.enabled = true to allow it)"
 
@@ -55,6 +56,13 @@ def describe_state(state: EndpointState, *, paid: bool, paid_enabled: bool) -> s
     if state.available:
         return "available" if state.why == "available" else f"available: {state.why}"
     return f"unavailable: {state.why}"
+
+
+def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
+    import asyncio
+    import sys
+
+    return asyncio.run(doctor(config, paths, sys.stdout))
 
 
 async def doctor(config: Config, paths: Paths, out: Writable) -> int:
@@ -94,7 +102,7 @@ async def write_local_servers(config: Config, paths: Paths, services: Services,
                               out: Writable) -> None:
     """The "local servers" section: OpenAI-compatible servers on the usual loopback
     ports (TOKENOPT_DISCOVERY_PORTS overrides them), with the config text to use one."""
-    from tokenopt_tui.core.discovery import doctor_section
+    from tokenopt_tui.core.providers.discovery import doctor_section
 
     for line in await doctor_section(config, services.env, paths.config_file):
         out.write(line + "\n")

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tokenopt_tui.core.compression import extract_identifiers
+from tokenopt_tui.core.compression.compress import extract_identifiers
 from tokenopt_tui.core.providers.base import ChatMessage
 from tokenopt_tui.core.tokens import count_tokens
 

@@ -1,0 +1,47 @@
+"""What the core needs from its collaborators, as small Protocols.
+
+`ChatSession` is handed an object with these four members (the wiring module's
+Services is one; tests and benchmarks may build their own); the core never imports
+the wiring module, the CLI or the UI. The store is the concrete layer below the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tokenopt_tui.config import Config
+    from tokenopt_tui.core.providers.base import ChatMessage
+    from tokenopt_tui.core.routing.router import RouterItem
+    from tokenopt_tui.core.skills.library import Selection
+    from tokenopt_tui.store import Store
+
+
+class RequestRouter(Protocol):
+    """Streams a request through the tier chain (core.routing.router.Router)."""
+
+    def route(self, messages: Sequence[ChatMessage], *, start_tier: int, max_tokens: int,
+              pinned: bool = False, free_only: bool = False) -> AsyncIterator[RouterItem]: ...
+
+
+class SkillSource(Protocol):
+    """Picks the skills a request needs (core.skills.library.SkillLibrary)."""
+
+    def select(self, request: str) -> Selection: ...
+
+
+class SessionDeps(Protocol):
+    """Everything a ChatSession uses: settings, the store, the router, the skills."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def router(self) -> RequestRouter: ...
+
+    @property
+    def skills(self) -> SkillSource | None: ...
