@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory openblas
 	touch $@
 
-# Optional speed-up for the local model on Linux (DESIGN.md §3): Debian's OpenBLAS.
+# Optional speed-up for the local model on Linux (docs/benchmarks.md, "Local model"): Debian's OpenBLAS.
 # Installed when we can (root with apt-get); otherwise a hint, never a failure.
 openblas:
 	@if ls /usr/lib/*-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then \
