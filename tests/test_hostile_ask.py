@@ -162,3 +162,22 @@ def test_non_utf8_input_is_refused_and_nothing_is_stored(xdg_env, paths, source)
                            input=b"caf\xe9", capture_output=True, timeout=60)
     assert plain.returncode == 2 and b"Traceback" not in plain.stderr
     assert b"not valid UTF-8" in plain.stderr and plain.stdout == b""
+
+
+def test_escapes_from_a_model_or_a_provider_never_reach_the_terminal(xdg_env) -> None:
+    """Before: a provider's error text carrying OSC 52 was printed raw on ask's stderr."""
+    raw = (b"\x1b", b"\x07", b"\r", "\x9b".encode())  # U+009B (CSI) as a terminal gets it
+    outputs = []
+    with ServerThread(lifetime_s=60) as server:
+        for model, code in (("escape_error/a", 1), ("escape_text/b", 0)):
+            write_config(xdg_env, one_tier(server.url, model))
+            result = subprocess.run([sys.executable, "-m", "tokenopt_tui", "ask", "hello"],
+                                    env=xdg_env, cwd=REPO, capture_output=True, timeout=60)
+            assert result.returncode == code, result.stderr
+            outputs.append(result)
+    failed, answered = outputs
+    assert b"upstream" in failed.stderr and b"[escape_text/b]" in answered.stdout
+    for stream in (failed.stdout, failed.stderr, answered.stdout, answered.stderr):
+        assert not any(byte in stream for byte in raw), stream
+    shown = "␛]52;c;".encode()  # made visible, not obeyed
+    assert shown in failed.stderr and shown in answered.stdout
