@@ -32,6 +32,8 @@ from tokenopt_tui.core.routing.router import (
     PaidEscalation,
     RouteFinished,
     Router,
+    TextReceived,
+    UsageReported,
     classify_fault,
 )
 from tokenopt_tui.paths import Paths
@@ -112,7 +114,11 @@ async def run(router: Router, start_tier: int = 1, **kw: Any) -> list[Any]:
 
 
 def text_of(items: list[Any]) -> str:
-    return "".join(i for i in items if isinstance(i, str))
+    return "".join(i.text for i in items if isinstance(i, TextReceived))
+
+
+def usages(items: list[Any]) -> list[Usage]:
+    return [i.usage for i in items if isinstance(i, UsageReported)]
 
 
 def of(items: list[Any], cls: type) -> list[Any]:
@@ -135,9 +141,9 @@ async def test_first_tier_answers_with_usage_and_one_attempt(server, router_for)
     assert text_of(items) == "".join(FaultServer.answer("ok/a"))
     assert of(items, AttemptStarted) == [AttemptStarted(1, "a", 0, "ok/a", server.url, False,
                                                         ANY)]
-    assert of(items, Usage) == [Usage(7, 3, cost_usd=0.00012)]
+    assert usages(items) == [Usage(7, 3, cost_usd=0.00012)]
     assert finished(items) == RouteFinished(True, 1, None)
-    assert isinstance(items[-2], Usage)
+    assert isinstance(items[-2], UsageReported)
     assert server.counts == {"ok/a": 1}
     assert server.requests[0]["stream"] is True and "models" not in server.requests[0]
 
@@ -147,7 +153,7 @@ async def test_missing_usage_chunk_is_not_a_fault(server, router_for) -> None:
                                     ("b", False, [ep(server, "ok/b")])))
     items = await run(router)
     assert text_of(items) == "".join(FaultServer.answer("no_usage/a"))
-    assert of(items, Usage)[0].estimated and finished(items) == RouteFinished(True, 1)
+    assert usages(items)[0].estimated and finished(items) == RouteFinished(True, 1)
 
 
 # --- every fault falls through to the next tier -------------------------------------------
@@ -199,7 +205,7 @@ async def test_all_tiers_failing_ends_with_one_clear_error(server, router_for) -
     end = finished(items)
     assert not end.ok and end.attempts == 2
     assert "server_error/a: server" in end.error and "not_found/b: not_found" in end.error
-    assert text_of(items) == "" and not of(items, Usage)
+    assert text_of(items) == "" and not usages(items)
 
 
 async def test_start_tier_skips_the_tiers_above(server, router_for) -> None:
@@ -244,7 +250,7 @@ async def test_closing_the_route_early_is_clean(server, router_for) -> None:
     router = router_for(make_config(("a", False, [ep(server, "ok/a")])))
     stream = router.route(MESSAGES, start_tier=1, max_tokens=16)
     async for item in stream:
-        if isinstance(item, str):
+        if isinstance(item, TextReceived):
             break
     await stream.aclose()
     assert finished(await run(router)).ok  # no cooldown from the abandoned request
@@ -397,13 +403,13 @@ async def test_paid_escalation_is_announced_before_the_paid_attempt(server, rout
     server.cost = 0.0021
     router = router_for(paid_chain(server, paid_enabled=True), spent_today_usd=spent)
     items = await run(router)
-    kinds = [type(i).__name__ for i in items if not isinstance(i, str)]
+    kinds = [type(i).__name__ for i in items if not isinstance(i, TextReceived)]
     assert kinds == ["AttemptStarted", "AttemptFailed", "PaidEscalation", "AttemptStarted",
-                     "Usage", "RouteFinished"]
+                     "UsageReported", "RouteFinished"]
     escalation = of(items, PaidEscalation)[0]
     assert escalation.tier == 2 and escalation.model == "ok/paid"
     assert "tier 1 server" in escalation.reason
-    assert of(items, AttemptStarted)[1].paid and of(items, Usage)[0].cost_usd == 0.0021
+    assert of(items, AttemptStarted)[1].paid and usages(items)[0].cost_usd == 0.0021
     assert text_of(items) == "".join(FaultServer.answer("ok/paid"))
 
 

@@ -43,6 +43,8 @@ from tokenopt_tui.core.routing.router import (
     AttemptStarted,
     PaidEscalation,
     RouteFinished,
+    TextReceived,
+    UsageReported,
 )
 from tokenopt_tui.core.tokens import count_tokens
 
@@ -232,15 +234,16 @@ class ChatSession:
             async for item in self.services.router.route(
                     messages, start_tier=start, max_tokens=config.max_tokens,
                     pinned=self.tier is not None):
-                if isinstance(item, str) and attempt is not None:  # the hot path first
-                    attempt.parts.append(item)
+                if isinstance(item, TextReceived) and attempt is not None:  # the hot path
+                    fragment = item.text
+                    attempt.parts.append(fragment)
                     if attempt.reply_id is None:  # the row exists from the first fragment on
                         attempt.reply_id = await store.add_message(
-                            self.session_id, "assistant", item, tier=attempt.tier,
+                            self.session_id, "assistant", fragment, tier=attempt.tier,
                             model=attempt.provider.model, interrupted=True)
                         attempt.flushed_at, attempt.flushed = time.monotonic(), 1
-                        attempt.streamed_tokens = count_tokens(item)
-                    yield TokenReceived(item)
+                        attempt.streamed_tokens = count_tokens(fragment)
+                    yield TokenReceived(fragment)
                     if (time.monotonic() - attempt.flushed_at >= self.flush_interval
                             and len(attempt.parts) != attempt.flushed):
                         await self._flush(attempt)
@@ -272,8 +275,8 @@ class ChatSession:
                     yield await self._emit(ReplyCut(item.limit, item.detail))
                 elif isinstance(item, PaidEscalation):
                     yield await self._emit(PaidEscalated(item.tier, item.model, item.reason))
-                elif isinstance(item, Usage):
-                    usage = item
+                elif isinstance(item, UsageReported):
+                    usage = item.usage
                 elif isinstance(item, RouteFinished):
                     if item.ok and attempt is not None:
                         for event in await self._finish(attempt, usage, error=None):
@@ -420,8 +423,8 @@ class ChatSession:
         async for item in self.services.router.route(
                 summary_request(extractive), start_tier=1,
                 max_tokens=settings.summarizer_max_tokens, free_only=True):
-            if isinstance(item, str) and attempt is not None:
-                attempt.parts.append(item)
+            if isinstance(item, TextReceived) and attempt is not None:
+                attempt.parts.append(item.text)
             elif isinstance(item, ModelPreparing):
                 yield item
             elif isinstance(item, AttemptStarted):
@@ -429,8 +432,8 @@ class ChatSession:
                                    prompt_estimate=count_tokens(extractive))
                 await self._start_call(attempt, task_type="compaction")
                 usage = None
-            elif isinstance(item, Usage):
-                usage = item
+            elif isinstance(item, UsageReported):
+                usage = item.usage
             elif isinstance(item, AttemptFailed | RouteFinished) and attempt is not None:
                 failed = isinstance(item, AttemptFailed) or not item.ok
                 if isinstance(item, AttemptFailed) and item.skipped:

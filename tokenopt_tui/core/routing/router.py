@@ -34,7 +34,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from tokenopt_tui.config import Config, Endpoint, Tier
 from tokenopt_tui.core.events import ModelPreparing
@@ -108,6 +107,22 @@ class AttemptCut:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class TextReceived:
+    """A fragment of the attempt's reply text. The hot path: one small object per
+    streamed chunk (slots, no dict), so typing the stream costs next to nothing."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReported:
+    """The answering attempt's usage (as its provider reported or estimated it); comes
+    just before `RouteFinished(ok=True)`."""
+
+    usage: Usage
+
+
 @dataclass(frozen=True)
 class RouteFinished:
     ok: bool
@@ -131,8 +146,10 @@ class EndpointState:
     last_error: str | None = None
 
 
+#: Everything `Router.route()` yields: typed items only, so a consumer matches on
+#: classes and a new item type is a type error where it is not handled.
 RouterItem = (AttemptStarted | AttemptFailed | AttemptCut | PaidEscalation | RouteFinished
-              | Usage | str | ModelPreparing)
+              | TextReceived | UsageReported | ModelPreparing)
 
 
 # --- configuration checks ------------------------------------------------------------
@@ -342,7 +359,7 @@ class Router:
 
     async def route(self, messages: Sequence[ChatMessage], *, start_tier: int, max_tokens: int,
                     pinned: bool = False, free_only: bool = False) -> AsyncIterator[RouterItem]:
-        """Yield attempts, text, the winning Usage and finally one RouteFinished.
+        """Yield attempts, text, the winner's UsageReported and finally one RouteFinished.
 
         `free_only` leaves the paid tiers out (housekeeping calls such as summaries)."""
         await self.load_cooldowns()
@@ -406,7 +423,7 @@ class Router:
                     if self.cooldowns.succeeded(key):
                         await self._clear_cooldown(key)
                     if outcome.usage is not None:
-                        yield outcome.usage
+                        yield UsageReported(outcome.usage)
                     yield RouteFinished(True, attempts, None)
                     return
                 await self._save_cooldown(key)
@@ -443,7 +460,8 @@ class Router:
 
     async def _attempt(self, provider: Provider, endpoint: Endpoint,
                        messages: Sequence[ChatMessage], max_tokens: int,
-                       out: _Outcome, deadline: _Deadline) -> AsyncIterator[str | ModelPreparing]:
+                       out: _Outcome, deadline: _Deadline
+                       ) -> AsyncIterator[TextReceived | ModelPreparing]:
         """One call: pass text through, keep the usage, store the fault in `out`.
 
         Two client-side limits end the reply early, whatever the server does: more
@@ -471,7 +489,7 @@ class Router:
                     elif item:
                         out.parts.append(item)
                         out.tokens += count_tokens(item)
-                        yield item
+                        yield TextReceived(item)
                         if out.tokens > client_limit:
                             out.cut = AttemptCut("max_tokens", (
                                 f"reply cut at {out.tokens:,} tokens: {provider.endpoint} kept "
@@ -556,14 +574,3 @@ def _short(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
-
-def describe(item: Any) -> str:
-    """A one-line human text for a router item (CLI and logs)."""
-    if isinstance(item, AttemptFailed):
-        verb = "skipped" if item.skipped else "failed"
-        return f"tier {item.tier} {item.model} {verb}: {item.kind}: {_short(item.error)}"
-    if isinstance(item, PaidEscalation):
-        return f"escalating to paid tier {item.tier} ({item.model}): {item.reason}"
-    if isinstance(item, AttemptStarted):
-        return f"trying tier {item.tier} ({item.tier_name}) {item.model}"
-    return str(item)
