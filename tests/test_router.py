@@ -451,3 +451,13 @@ async def test_provider_turns_malformed_sse_into_a_provider_error(server) -> Non
     finally:
         await provider.aclose()
     assert caught.value.kind == "malformed" and caught.value.endpoint == server.url
+
+
+def test_errors_are_quoted_on_one_line_cut_with_an_ellipsis() -> None:
+    # The router's summaries, cooldown notes and session titles share one cut.
+    from tokenopt_tui.core.text import one_line
+
+    assert one_line("a\n  b\tc", 10) == "a b c"
+    assert one_line("x" * 200, 160) == "x" * 159 + "…"
+    assert len(one_line("word " * 100, 61)) == 61
+    assert one_line("exactly ten", 11) == "exactly ten"

@@ -46,9 +46,12 @@ from tokenopt_tui.core.routing.router import (
     TextReceived,
     UsageReported,
 )
+from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
 
 FLUSH_INTERVAL_S = 0.5
+#: A session is titled with its first request on one line: 60 characters and "…" at most.
+TITLE_CHARS = 61
 #: Texts longer than this are counted (and excerpted) in a worker thread, off the loop.
 THREAD_CHARS = 100_000
 #: A budget-forced compaction keeps only the last exchange verbatim.
@@ -193,7 +196,7 @@ class ChatSession:
         config = self.services.config
         message_id = await store.add_message(self.session_id, "user", text)
         if not self._titled:
-            await store.set_session_title(self.session_id, _title(text))
+            await store.set_session_title(self.session_id, one_line(text, TITLE_CHARS))
             self._titled = True
         entry = await self._entry("user", text, message_id)
         self.context.add(entry)
@@ -591,8 +594,3 @@ def _fallback_reasons(start: int, reasons: tuple[str, ...], tier: int,
                      for f in passed_over) or f"tier {start} could not be used"
     return (f"tier {start} was chosen ({'; '.join(reasons)})",
             f"fell back to tier {tier}: {what}")
-
-
-def _title(text: str) -> str:
-    line = " ".join(text.split())
-    return line[:60] + ("…" if len(line) > 60 else "")

@@ -50,6 +50,14 @@ def terminal_safe(text: str) -> str:
     return _CONTROL.sub(_visible, text)
 
 
+def one_line(text: str, limit: int) -> str:
+    """`text` as one line of at most `limit` characters: runs of whitespace (newlines
+    included) become one space, and a cut is marked with a final "…". The one truncate
+    helper for titles, error summaries and list columns, so they all cut alike."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: max(limit - 1, 0)] + "…"
+
+
 def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 

@@ -49,9 +49,12 @@ from tokenopt_tui.core.routing.cooldown import (
     key_text,
     retry_after_of,
 )
+from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
 
 logger = logging.getLogger(__name__)
+#: An error quoted in a cooldown or the route's summary is cut to one line this long.
+ERROR_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -518,7 +521,7 @@ class Router:
             kind, error = "empty", f"{provider.endpoint} sent an empty reply for {provider.model}"
         else:
             return None
-        self.cooldowns.failed(key, hint, f"{kind}: {_short(error)}")
+        self.cooldowns.failed(key, hint, f"{kind}: {one_line(error, ERROR_CHARS)}")
         return AttemptFailed(tier.number, provider.model, provider.endpoint, error, kind,
                              "".join(out.parts), hint, self._wall_until(key))
 
@@ -564,13 +567,8 @@ async def _guarded(stream: AsyncIterator[str | Usage], timeout_s: float | None,
 
 def _summary(failures: list[AttemptFailed], attempts: int, capped: bool,
              start_tier: int) -> str:
-    lines = [f"tier {f.tier} {f.model}: {f.kind} ({_short(f.error)})" for f in failures]
+    lines = [f"tier {f.tier} {f.model}: {f.kind} ({one_line(f.error, ERROR_CHARS)})"
+             for f in failures]
     head = (f"gave up after {attempts} attempts (the cap)" if capped
             else f"no tier from {start_tier} on could answer")
     return head + (": " + "; ".join(lines) if lines else "")
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
