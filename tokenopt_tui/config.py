@@ -44,6 +44,17 @@ class Endpoint:
     timeout_s: float = 60.0
 
 
+#: An endpoint's identity: (kind, base_url without a trailing slash, lower-cased, model).
+EndpointKey = tuple[str, str, str]
+
+
+def endpoint_key(endpoint: Endpoint) -> EndpointKey:
+    """What makes two endpoints the same one: the config rejects a chain listing one
+    twice (a fallback cycle) and the router keys cooldowns by it (stored, so changing
+    it forgets every stored cooldown)."""
+    return endpoint.kind, (endpoint.base_url or "").rstrip("/").lower(), endpoint.model
+
+
 @dataclass(frozen=True)
 class Tier:
     number: int
@@ -300,11 +311,6 @@ def _parse_tiers(raw: Any) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
-def _endpoint_ident(endpoint: Endpoint) -> tuple[str, str, str]:
-    """What makes two endpoints the same one (a duplicate would be a fallback cycle)."""
-    return endpoint.kind, (endpoint.base_url or "").rstrip("/").lower(), endpoint.model
-
-
 def _is_paid_openrouter(endpoint: Endpoint) -> bool:
     return (endpoint.kind == "openai" and "openrouter" in (endpoint.base_url or "").lower()
             and not endpoint.model.endswith(":free"))
@@ -321,7 +327,7 @@ def _local_servers(raw: Any, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
         raise ConfigError("key 'local_servers': expected an array of tables "
                           "([[local_servers]] with base_url and model)", ("local_servers",))
     first = tiers[0]
-    seen = {_endpoint_ident(e) for tier in tiers for e in tier.endpoints}
+    seen = {endpoint_key(e) for tier in tiers for e in tier.endpoints}
     added = []
     for index, item in enumerate(raw):
         key = f"local_servers[{index}]"
@@ -337,8 +343,8 @@ def _local_servers(raw: Any, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
                                   "local servers join the free tier 1")
         except ConfigError as exc:
             raise ConfigError(str(exc), ("local_servers",)) from None
-        if _endpoint_ident(endpoint) not in seen:
-            seen.add(_endpoint_ident(endpoint))
+        if endpoint_key(endpoint) not in seen:
+            seen.add(endpoint_key(endpoint))
             added.append(endpoint)
     if not added:
         return tiers
@@ -456,7 +462,7 @@ def validate_chain(config: Config) -> None:
     A duplicate is how a fallback cycle would arise; a paid id in a free tier would
     bill a request the user believes free. Keys use the config file's indexing.
     """
-    seen: dict[tuple[str, str, str], str] = {}
+    seen: dict[EndpointKey, str] = {}
     for i, tier in enumerate(config.tiers):
         for j, endpoint in enumerate(tier.endpoints):
             key = f"tiers[{i}].endpoints[{j}]"
@@ -465,7 +471,7 @@ def validate_chain(config: Config) -> None:
                     f"key '{key}.model': {endpoint.model!r} is a paid model inside a free tier "
                     f"('tiers[{i}].paid' is false); use its ':free' id or mark the tier paid",
                     ("tiers",))
-            ident = _endpoint_ident(endpoint)
+            ident = endpoint_key(endpoint)
             if ident in seen:
                 raise ConfigError(
                     f"key '{key}': same endpoint as '{seen[ident]}' ({endpoint.model} at "

@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-from tokenopt_tui.config import Endpoint
+# Endpoint identity belongs to the config (which also rejects duplicates by it);
+# re-exported because cooldowns are keyed by it.
+from tokenopt_tui.config import EndpointKey as EndpointKey
+from tokenopt_tui.config import endpoint_key as endpoint_key
 
 DEFAULT_COOLDOWN_STEPS_S: tuple[float, ...] = (60.0, 300.0, 1500.0, 3600.0)
 MAX_HINT_S = 24 * 3600.0  # a bogus Retry-After must not disable an endpoint for a year
-
-EndpointKey = tuple[str, str, str]  # (kind, base_url, model)
-
-
-def endpoint_key(endpoint: Endpoint) -> EndpointKey:
-    return (endpoint.kind, (endpoint.base_url or "").rstrip("/").lower(), endpoint.model)
 
 
 def exception_chain(exc: BaseException) -> list[BaseException]:
