@@ -26,6 +26,26 @@ def test_defaults_mirror_the_plan(config) -> None:
     assert c.summarizer == "extractive"
 
 
+def test_a_config_without_a_file_is_the_dataclass_defaults(xdg_env, paths: Paths) -> None:
+    # Defaults are written once, on the dataclasses: loading adds only the tier chain.
+    from dataclasses import replace
+
+    from tokenopt_tui.config import ENV_PREFIX, Config
+
+    env = {k: v for k, v in xdg_env.items() if not k.startswith(ENV_PREFIX)}  # the tests' own
+    config = load_config(paths, env)
+    assert config == replace(Config(), source="defaults", tiers=config.tiers)
+    assert (config.max_tokens, config.request_timeout_s, config.daily_cap_usd,
+            config.theme) == (1024, 600.0, 0.50, "tokenopt-dark")
+
+
+def test_a_partial_budgets_table_keeps_the_other_defaults(xdg_env, paths: Paths) -> None:
+    write_config(xdg_env, "[budgets]\ncron_job = 500\n[paid]\ndaily_cap_usd = 2\n")
+    config = load_config(paths, xdg_env)
+    assert dict(config.budgets) == {"direct_chat": 10_000, "cron_job": 500, "sub_agent": 30_000}
+    assert config.daily_cap_usd == 2.0 and not config.paid_enabled
+
+
 def test_file_and_environment_overrides(xdg_env, paths: Paths) -> None:
     write_config(xdg_env, 'theme = "tokenopt-light"\n[paid]\nenabled = true\n'
                           '[local]\nmodel = "/m/qwen3"\n')

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from tokenopt_tui.paths import Paths
@@ -21,6 +22,13 @@ SESSION_TYPES = ("direct_chat", "cron_job", "sub_agent")
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 EMBEDDED = "embedded"
 ENV_PREFIX = "TOKENOPT__"
+#: Each session type's token budget unless `[budgets]` sets it.
+DEFAULT_BUDGETS: Mapping[str, int] = MappingProxyType(
+    {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000})
+#: Top-level config keys that map one-to-one onto a `Config` field.
+_PLAIN_KEYS = ("max_tokens", "request_timeout_s", "theme")
+#: `[paid]` keys and the `Config` fields they set.
+_PAID_FIELDS = {"enabled": "paid_enabled", "daily_cap_usd": "daily_cap_usd"}
 
 
 class ConfigError(ValueError):
@@ -115,9 +123,7 @@ class Config:
     #: Wall-clock limit of one request over every tier it tries (model preparation not
     #: counted); 0 turns it off. A server that drips tokens forever is cut here.
     request_timeout_s: float = 600.0
-    budgets: Mapping[str, int] = field(
-        default_factory=lambda: {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
-    )
+    budgets: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
     local: LocalSettings = field(default_factory=LocalSettings)
     thresholds: BudgetThresholds = field(default_factory=BudgetThresholds)
     compression: CompressionSettings = field(default_factory=CompressionSettings)
@@ -405,24 +411,22 @@ def _build(data: dict[str, Any], source: str) -> Config:
         tiers = (Tier(first.number, first.name, first.paid, endpoints), *tiers[1:])
     if "local_servers" in data:
         tiers = _local_servers(data["local_servers"], tiers)
-    budgets = {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000}
-    budgets.update(data.get("budgets", {}))
     paid = data.get("paid", {})
     db = data.get("paths", {}).get("db")
+    # Only the keys the file or the environment set are passed: every default is the
+    # dataclasses' own, written once.
+    plain: dict[str, Any] = {key: data[key] for key in _PLAIN_KEYS if key in data}
+    plain.update({name: paid[key] for key, name in _PAID_FIELDS.items() if key in paid})
     config = Config(
         source=source,
         tiers=tiers,
-        paid_enabled=paid.get("enabled", False),
-        daily_cap_usd=paid.get("daily_cap_usd", 0.50),
-        max_tokens=data.get("max_tokens", 1024),
-        request_timeout_s=data.get("request_timeout_s", 600.0),
-        budgets=budgets,
+        budgets={**DEFAULT_BUDGETS, **data.get("budgets", {})},
         local=LocalSettings(**local),
         thresholds=_thresholds(data.get("thresholds", {})),
         compression=_compression(data.get("compression", {})),
         skills=SkillSettings(**data.get("skills", {})),
         db_path=Path(db).expanduser() if db else None,
-        theme=data.get("theme", "tokenopt-dark"),
+        **plain,
     )
     if "prices" in data:
         config = replace(config, prices={**config.prices, **_prices(data["prices"])})
