@@ -1,14 +1,25 @@
 """Typed events: what happened during a request, named as facts in the past tense.
 
 The orchestrator yields them, the store persists them (except per-token ones),
-the UI and the CLI render them, and tests assert on them.
+the UI and the CLI render them (through `core.presenter`, the one place that puts
+them into words), and tests assert on them.
+
+The stored form and its inverse live here together: `Event.stored_dict()` is the
+JSON payload of an event's row, `decode_event(kind, payload)` rebuilds the event
+from it. Every subclass registers itself by name, so a new event needs no entry in
+any list to be decoded.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+#: Every Event subclass by name (its `kind`), filled in as the classes are defined.
+EVENT_TYPES: dict[str, type[Event]] = {}
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,10 @@ class Event:
     persist: ClassVar[bool] = True
     #: Fields left out of the stored row because the store already has them elsewhere.
     not_stored: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        EVENT_TYPES[cls.__name__] = cls
 
     @property
     def kind(self) -> str:
@@ -195,3 +210,74 @@ class ReplyCut(Event):
 
     limit: str
     detail: str
+
+
+def decode_event(kind: str, payload: dict[str, Any]) -> Event | None:
+    """The event a stored row holds (`kind` and its JSON `payload`), or None.
+
+    None, never an exception, for a kind this version does not know or a payload it
+    cannot use (a required field missing or of the wrong type: rows written by an
+    older or newer version). Keys that are not fields (the payload's own "kind", an
+    export's "created_at", a field since removed) are ignored; lists come back as
+    tuples; a `not_stored` field the row lacks gets its empty value."""
+    cls = EVENT_TYPES.get(kind)
+    if cls is None or not isinstance(payload, dict):
+        return None
+    values: dict[str, Any] = {}
+    for f, hint in _fields(cls):
+        if f.name not in payload:
+            if f.name in cls.not_stored:
+                values[f.name] = _EMPTY.get(hint, "")
+            continue  # the dataclass default, or a TypeError below
+        value = _coerce(payload[f.name], hint)
+        if value is _INVALID:
+            return None
+        values[f.name] = value
+    try:
+        return cls(**values)
+    except TypeError:  # a required field is missing
+        return None
+
+
+_INVALID = object()
+_EMPTY: dict[Any, Any] = {str: "", int: 0, float: 0.0, bool: False}
+_FIELDS: dict[type[Event], list[tuple[dataclasses.Field[Any], Any]]] = {}
+
+
+def _fields(cls: type[Event]) -> list[tuple[dataclasses.Field[Any], Any]]:
+    """The dataclass fields of `cls` with their resolved type hints (cached)."""
+    cached = _FIELDS.get(cls)
+    if cached is None:
+        hints = typing.get_type_hints(cls)
+        cached = _FIELDS[cls] = [(f, hints[f.name]) for f in dataclasses.fields(cls)]
+    return cached
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """`value` as read from JSON, checked against the field's type (`_INVALID` when it
+    does not fit): JSON has no tuples and writes 1.0 as 1 only by hand."""
+    if hint is bool:
+        return value if isinstance(value, bool) else _INVALID
+    if hint is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else _INVALID
+    if hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok else _INVALID
+    if hint is str:
+        return value if isinstance(value, str) else _INVALID
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list | tuple):
+            return _INVALID
+        args = typing.get_args(hint)
+        item = args[0] if args else Any
+        items = [_coerce(v, item) for v in value]
+        return _INVALID if any(v is _INVALID for v in items) else tuple(items)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        for option in typing.get_args(hint):
+            if option is type(None) and value is None:
+                return None
+            coerced = _coerce(value, option)
+            if coerced is not _INVALID:
+                return coerced
+        return _INVALID
+    return value  # a type this decoder does not check (Any, …)

@@ -1,0 +1,238 @@
+"""The one place that puts events into words, for every surface.
+
+The CLI's notices on stderr, the chat's notices, the history timeline, the exported
+Markdown timeline and /why all take their text from here, so that a fact is told
+the same way wherever it is read. Three shapes:
+
+- `describe(event, audience)`: the notice told as it happens (None when there is
+  nothing to tell a person, e.g. a token or a usage row). The facts are worded the
+  same on every surface; only what the reader can do next differs (a chat has
+  /compact and Ctrl+N, a shell has `tokenopt ask --seed-from`), so `Audience` says
+  who reads it.
+- `timeline_line(event)`: one short line for a stored event on a timeline, for the
+  kinds in `TIMELINE_KINDS` (per-reply bookkeeping stays off it).
+- `explain_route(...)`: the last request's routing, for /why.
+
+Texts are returned raw: callers make them terminal-safe (and scrub keys) where
+they print, since only they know whether the text reaches a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tokenopt_tui.core.events import (
+    BudgetWarned,
+    ContentReferenced,
+    ContextCompacted,
+    ErrorOccurred,
+    Event,
+    PaidEscalated,
+    ReplyCut,
+    SessionHalted,
+    SkillLoaded,
+    TierChosen,
+    TierFailed,
+    decode_event,
+)
+
+Surface = Literal["chat", "cli"]
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who reads a notice: the surface decides what advice follows the facts; the
+    session is named where the advice needs it (continuing a halted session)."""
+
+    surface: Surface = "cli"
+    session_id: int | None = None
+    session_type: str = ""
+
+
+CLI = Audience("cli")
+
+#: Kinds with nothing to say to a person anywhere (drawn as text, a bar or a panel).
+SILENT: frozenset[str] = frozenset({"SessionStarted", "ModelPreparing", "TokenReceived",
+                                    "UsageRecorded", "ReplyCompleted"})
+
+#: Kinds shown on a session's timeline (history screen, exported Markdown), in the
+#: order a request makes them.
+TIMELINE_KINDS: tuple[str, ...] = ("TierChosen", "TierFailed", "PaidEscalated",
+                                   "BudgetWarned", "ContextCompacted", "SkillLoaded",
+                                   "SessionHalted", "ErrorOccurred", "ContentReferenced")
+
+
+# -- notices ----------------------------------------------------------------------------
+
+
+def describe(event: Event, audience: Audience = CLI, *, partial: bool = False) -> str | None:
+    """The notice for `event` as it happens, or None when a person need not read one.
+
+    `partial`: the reader already saw part of a failed attempt's text (a terminal
+    that streamed it), which the notice then says is incomplete."""
+    notice = _NOTICES.get(type(event))
+    return None if notice is None else notice(event, audience, partial)
+
+
+def _tier_failed(event: TierFailed, _audience: Audience, partial: bool) -> str | None:
+    if event.skipped:  # no call was made: /why and the timeline say why
+        return None
+    incomplete = "; the text above is incomplete" if partial else ""
+    return (f"tier {event.tier} ({event.model}) failed: {event.fault}: {event.error} "
+            f"(at {event.endpoint}){incomplete}; trying the next tier")
+
+
+def _paid(event: PaidEscalated, _audience: Audience, _partial: bool) -> str:
+    return f"escalating to the paid tier {event.tier} ({event.model}): {event.reason}"
+
+
+def _budget(event: BudgetWarned, audience: Audience, _partial: bool) -> str:
+    if event.level == "compress":
+        advice = "the context will be compressed before the next request"
+    elif audience.surface == "chat":
+        advice = "type /compact to compress the context now"
+    else:
+        advice = "consider compacting"
+    return (f"Budget {event.percent}% reached: {event.used:,} of {event.limit:,} tokens "
+            f"used; {advice}.")
+
+
+def _compacted(event: ContextCompacted, audience: Audience, _partial: bool) -> str:
+    where = (" The Compression panel lists what was kept, compressed and dropped."
+             if audience.surface == "chat" else "")
+    return (f"Context compacted ({event.trigger}): {event.tokens_before:,} → "
+            f"{event.tokens_after:,} tokens. The originals are kept.{where}")
+
+
+def _referenced(event: ContentReferenced, audience: Audience, _partial: bool) -> str:
+    read = f" /show {event.message_id} reads it whole." if audience.surface == "chat" else ""
+    return (f"Long {event.role} text ({event.tokens:,} tokens) stored as message "
+            f"#{event.message_id}; the model gets a {event.view_tokens:,}-token excerpt.{read}")
+
+
+def _halted(event: SessionHalted, audience: Audience, _partial: bool) -> str:
+    who = (f"session {audience.session_id} ({audience.session_type})"
+           if audience.session_id is not None else "this session")
+    if audience.surface == "chat":
+        refused = " and your message was not sent (it is back in the prompt)"
+        then = ("No further model call will be made in it. Ctrl+N continues in a new "
+                "session seeded with its summary.")
+    else:
+        refused = " and this request was not sent"
+        then = ("Continue in a new session seeded with its summary: tokenopt ask "
+                f"--seed-from {audience.session_id if audience.session_id is not None else 'ID'}"
+                " …")
+    return (f"{who} has used its budget: {event.used:,} of {event.limit:,} tokens"
+            f"{refused if event.pending else ''}. {then}")
+
+
+def _skill(event: SkillLoaded, _audience: Audience, _partial: bool) -> str:
+    return f"skill {event.skill_name} loaded ({event.tokens:,} tokens): {event.reason}"
+
+
+def _cut(event: ReplyCut, _audience: Audience, _partial: bool) -> str:
+    return f"{event.detail[:1].upper()}{event.detail[1:]} (setting: {event.limit})."
+
+
+def _error(event: ErrorOccurred, _audience: Audience, _partial: bool) -> str:
+    return event.message
+
+
+_NOTICES: dict[type[Event], Callable[[Any, Audience, bool], str | None]] = {
+    TierFailed: _tier_failed, PaidEscalated: _paid, BudgetWarned: _budget,
+    ContextCompacted: _compacted, ContentReferenced: _referenced, SessionHalted: _halted,
+    SkillLoaded: _skill, ReplyCut: _cut, ErrorOccurred: _error,
+}
+
+
+# -- timeline ---------------------------------------------------------------------------
+
+
+def timeline_line(event: Event) -> str | None:
+    """One short timeline line for `event` (None for kinds not on a timeline)."""
+    line = _LINES.get(type(event))
+    return None if line is None else line(event)
+
+
+def stored_timeline_line(kind: str, payload: Mapping[str, Any]) -> str | None:
+    """`timeline_line` for a stored row; None for a row this version cannot decode."""
+    if kind not in TIMELINE_KINDS:
+        return None
+    event = decode_event(kind, dict(payload))
+    return None if event is None else timeline_line(event)
+
+
+def _line_chosen(event: TierChosen) -> str:
+    return f"tier {event.tier} ({event.model}): {'; '.join(event.reasons)}"
+
+
+def _line_failed(event: TierFailed) -> str:
+    where = f"tier {event.tier} ({event.model})"
+    if event.skipped:  # no call was made: say why (key missing, cooldown, …)
+        return f"{where} skipped: {event.error or event.fault}"
+    return f"{where} failed: {event.fault}"
+
+
+def _line_paid(event: PaidEscalated) -> str:
+    return f"escalated to the paid tier {event.tier} ({event.model}): {event.reason}"
+
+
+def _line_budget(event: BudgetWarned) -> str:
+    return f"budget {event.percent}% reached ({event.used:,} of {event.limit:,})"
+
+
+def _line_compacted(event: ContextCompacted) -> str:
+    return (f"context compacted ({event.trigger}): {event.tokens_before:,} → "
+            f"{event.tokens_after:,} tokens")
+
+
+def _line_skill(event: SkillLoaded) -> str:
+    return f"skill {event.skill_name} loaded ({event.tokens:,} tokens)"
+
+
+def _line_halted(event: SessionHalted) -> str:
+    return f"session halted at {event.used:,} of {event.limit:,} tokens"
+
+
+def _line_error(event: ErrorOccurred) -> str:
+    return f"error: {event.message}"
+
+
+def _line_referenced(event: ContentReferenced) -> str:
+    return (f"long {event.role} text ({event.tokens:,} tokens) stored as message "
+            f"#{event.message_id}")
+
+
+_LINES: dict[type[Event], Callable[[Any], str]] = {
+    TierChosen: _line_chosen, TierFailed: _line_failed, PaidEscalated: _line_paid,
+    BudgetWarned: _line_budget, ContextCompacted: _line_compacted, SkillLoaded: _line_skill,
+    SessionHalted: _line_halted, ErrorOccurred: _line_error,
+    ContentReferenced: _line_referenced,
+}
+
+
+# -- /why -------------------------------------------------------------------------------
+
+
+def explain_route(route_log: Sequence[TierChosen | TierFailed], requests: int,
+                  tier_label: Callable[[int], str]) -> str:
+    """The last request's routing in order (/why): tiers skipped or failed, and why each
+    tried tier was chosen. `tier_label` names a tier as configured ("T2 trinity");
+    `requests` says whether any request was made in the session yet."""
+    if not route_log:
+        if requests:
+            return "The last request made no model call (see the notices above)."
+        return "No request has been routed in this session yet."
+    lines = ["Routing of the last request:"]
+    for event in route_log:
+        if isinstance(event, TierChosen):
+            lines.append(f"  T{event.tier} {event.tier_name} ({event.model}): "
+                         + "; ".join(event.reasons))
+        elif event.skipped:
+            lines.append(f"  {tier_label(event.tier)} ({event.model}) skipped: {event.error}")
+        else:
+            lines.append(f"  {tier_label(event.tier)} ({event.model}) failed "
+                         f"({event.fault}): {event.error}")
+    return "\n".join(lines)
