@@ -70,25 +70,13 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
     On a terminal the reply streams as it comes (a failed attempt's partial text is
     followed by a notice that the answer comes next); otherwise stdout gets only the
     final answer, printed once it is complete. SIGTERM cancels the request the way
-    Ctrl+C does, so the call is settled and charged before the process ends."""
+    Ctrl+C does, so the call is settled and charged before the process ends.
+    The words come from `core.presenter`, the `--json` object from `ReplySummary`."""
     import signal
 
-    from tokenopt_tui.core.events import (
-        BudgetWarned,
-        ContentReferenced,
-        ContextCompacted,
-        ErrorOccurred,
-        ModelPreparing,
-        PaidEscalated,
-        ReplyCompleted,
-        ReplyCut,
-        SessionHalted,
-        SkillLoaded,
-        TierChosen,
-        TierFailed,
-        TokenReceived,
-        UsageRecorded,
-    )
+    from tokenopt_tui.core.events import ModelPreparing, TokenReceived
+    from tokenopt_tui.core.presenter import Audience, describe
+    from tokenopt_tui.core.reply_summary import ReplySummary
     from tokenopt_tui.core.text import json_dumps_safe, terminal_safe
     from tokenopt_tui.store import StoreError
     from tokenopt_tui.wiring import make_services
@@ -105,21 +93,9 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
         return 2
     progress = Progress(sys.stderr)
     stream_live = not args.json and sys.stdout.isatty()
-    printed = False  # live text on stdout since the last attempt started
-    result: dict[str, Any] = {"answer": "", "session_id": None, "tier": None, "tier_name": None,
-                              "model": None, "prompt_tokens": 0, "completion_tokens": 0,
-                              "cost_usd": 0.0, "estimated": False, "interrupted": False,
-                              "cut": None, "reasons": [], "attempts": [], "error": None,
-                              "halted": False, "budget": None, "events": []}
-
+    printed = False  # live text on stdout since the last notice (the line is open)
+    summary = ReplySummary()
     scrub = services.secrets.scrub
-
-    def say(text: str) -> None:
-        if not args.json:
-            if printed:
-                sys.stdout.write("\n")
-                sys.stdout.flush()
-            print(f"tokenopt: {terminal_safe(scrub(text))}", file=sys.stderr)
 
     try:
         try:
@@ -127,7 +103,8 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
         except LookupError as exc:
             print(f"tokenopt: {terminal_safe(str(exc))}", file=sys.stderr)
             return 2
-        result["session_id"] = session.session_id
+        summary = ReplySummary(session.session_id)
+        audience = Audience("cli", session.session_id, session.session_type)
         async for event in session.send(prompt):
             if isinstance(event, TokenReceived):
                 if stream_live:
@@ -138,75 +115,30 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
             if isinstance(event, ModelPreparing):
                 progress.show(event.stage, event.done, event.total)
                 continue
-            result["events"].append(event.to_dict())
-            if isinstance(event, TierChosen):
-                result.update(tier=event.tier, tier_name=event.tier_name, model=event.model)
-                if not result["reasons"]:
-                    result["reasons"] = list(event.reasons)
-                result["attempts"].append({"tier": event.tier, "model": event.model,
-                                           "ok": True, "fault": None, "error": None})
-            elif isinstance(event, TierFailed):
-                if event.skipped:
-                    result["attempts"].append({"tier": event.tier, "model": event.model,
-                                               "ok": False, "skipped": True,
-                                               "fault": event.fault, "error": event.error})
-                else:
-                    result["attempts"][-1].update(ok=False, fault=event.fault, error=event.error)
-                    partial = " (the text above is incomplete)" if printed else ""
-                    say(f"tier {event.tier} ({event.model}) failed: {event.fault}{partial}; "
-                        "trying the next tier")
+            summary.add(event)
+            notice = describe(event, audience, partial=printed)
+            if notice is not None and not args.json:
+                if printed:  # end the streamed line: the notice is not part of the answer
+                    sys.stdout.write("\n")
+                    sys.stdout.flush()
                     printed = False
-            elif isinstance(event, PaidEscalated):
-                say(f"escalating to the paid tier {event.tier} ({event.model}): {event.reason}")
-            elif isinstance(event, UsageRecorded):
-                result["prompt_tokens"] += event.prompt_tokens
-                result["completion_tokens"] += event.completion_tokens
-                result["cost_usd"] += event.cost_usd
-                result["estimated"] = result["estimated"] or event.estimated
-            elif isinstance(event, ReplyCompleted):
-                result.update(answer=event.text, interrupted=event.interrupted)
-            elif isinstance(event, ReplyCut):
-                result["cut"] = {"limit": event.limit, "detail": event.detail}
-                say(event.detail)
-            elif isinstance(event, ErrorOccurred):
-                result["error"] = event.message
-                say(event.message)
-            elif isinstance(event, BudgetWarned):
-                say(f"budget {event.used:,} of {event.limit:,} tokens ({event.percent}% reached)"
-                    + ("; the context is compressed before the next request"
-                       if event.level == "compress" else "; consider compacting"))
-            elif isinstance(event, ContextCompacted):
-                say(f"context compacted ({event.trigger}): {event.tokens_before:,} → "
-                    f"{event.tokens_after:,} tokens")
-            elif isinstance(event, SkillLoaded):
-                say(f"skill {event.skill_name} loaded ({event.tokens:,} tokens): "
-                    f"{event.reason}")
-            elif isinstance(event, ContentReferenced):
-                say(f"a long text ({event.tokens:,} tokens) is stored as message "
-                    f"#{event.message_id}; the model gets an excerpt")
-            elif isinstance(event, SessionHalted):
-                result["halted"] = True
-                refused = " and this request was not sent" if event.pending else ""
-                say(f"session {session.session_id} ({session.session_type}) has used its budget: "
-                    f"{event.used:,} of {event.limit:,} tokens{refused}. Continue in a new "
-                    f"session seeded with its summary: tokenopt ask --seed-from "
-                    f"{session.session_id} …")
-        result["budget"] = {"used": session.tokens_used, "limit": session.budget,
-                            "level": session.budget_state.level(session.tokens_used)}
+                print(f"tokenopt: {terminal_safe(scrub(notice))}", file=sys.stderr)
+        summary.set_budget(session.tokens_used, session.budget,
+                           session.budget_state.level(session.tokens_used))
     finally:
         if task is not None:
             loop.remove_signal_handler(signal.SIGTERM)
         await services.aclose()
     if args.json:
-        print(json_dumps_safe(result, indent=None))
+        print(json_dumps_safe(summary.as_dict(), indent=None))
     elif stream_live:
         if printed:
             print()
-    elif result["answer"] and not result["error"]:
-        print(terminal_safe(result["answer"]))
-    if result["error"]:
+    elif summary.answer and not summary.error:
+        print(terminal_safe(summary.answer))
+    if summary.error:
         return 1
-    return 3 if result["halted"] and not result["answer"] else 0
+    return 3 if summary.halted and not summary.answer else 0
 
 
 async def _ask_session(services: Any, args: argparse.Namespace) -> Any:
@@ -220,10 +152,9 @@ async def _ask_session(services: Any, args: argparse.Namespace) -> Any:
             services, await ChatSession.resume(services, args.seed_from))
     resume = args.resume
     if args.continue_last:
-        latest = await services.store.list_sessions(limit=1)
-        if not latest:
+        resume = await services.store.latest_session_id()
+        if resume is None:
             raise LookupError("--continue: there is no session yet")
-        resume = latest[0].id
     if resume is None:
         return await ChatSession.start(services, args.session_type, tier=args.tier)
     return await ChatSession.resume(services, resume, tier=args.tier)

@@ -238,20 +238,16 @@ class TokenoptApp(App[None]):
 
     async def replay_panels(self, session_id: int) -> None:
         """A resumed session's past skill loads and compactions, back in their panels."""
-        from tokenopt_tui.core.events import ContextCompacted, SkillLoaded
+        from tokenopt_tui.core.events import ContextCompacted, SkillLoaded, decode_event
 
-        for row in await self.services.store.session_events(session_id):
-            fields = {k: v for k, v in row.payload.items() if k != "kind"}
-            try:
-                if row.kind == "SkillLoaded":
-                    self.chat.skills_panel.add_event(SkillLoaded(**fields),
-                                                     at=row.created_at[11:19])
-                elif row.kind == "ContextCompacted":
-                    for key in ("kept", "compressed", "dropped"):
-                        fields[key] = tuple(fields.get(key, ()))
-                    self.chat.compression_panel.add_event(ContextCompacted(**fields))
-            except TypeError:  # an event written by an older version: skip it
-                continue
+        rows = await self.services.store.session_events(
+            session_id, kinds=("SkillLoaded", "ContextCompacted"))
+        for row in rows:
+            event = decode_event(row.kind, row.payload)  # None: written by another version
+            if isinstance(event, SkillLoaded):
+                self.chat.skills_panel.add_event(event, at=row.created_at[11:19])
+            elif isinstance(event, ContextCompacted):
+                self.chat.compression_panel.add_event(event)
 
     def _open_store_screen(self, screen_type: type[Screen[None]]) -> None:
         """Push a screen that reads the store (once: not over itself)."""

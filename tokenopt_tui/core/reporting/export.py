@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tokenopt_tui.core.presenter import stored_timeline_line
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.core.text import json_dumps_safe, terminal_safe
 from tokenopt_tui.store import HistoryRow, MessageRow, Store
@@ -71,34 +72,11 @@ def to_json(data: dict[str, Any]) -> str:
 
 
 def event_line(event: dict[str, Any]) -> str | None:
-    """One timeline line for an event worth showing (None for per-reply bookkeeping),
+    """One timeline line for a stored event (`{"kind": …, **payload}`; None for per-reply
+    bookkeeping or a row this version cannot read), worded by the presenter and made
     terminal-safe (model names, reasons and errors come from outside)."""
-    line = _event_text(event)
+    line = stored_timeline_line(str(event.get("kind", "")), event)
     return None if line is None else terminal_safe(line)
-
-
-def _event_text(event: dict[str, Any]) -> str | None:
-    kind = event["kind"]
-    if kind == "TierChosen":
-        return f"tier {event['tier']} ({event['model']}): {'; '.join(event['reasons'])}"
-    if kind == "TierFailed":
-        where = f"tier {event['tier']} ({event['model']})"
-        if event.get("skipped"):  # no call was made: say why (key missing, cooldown, …)
-            return f"{where} skipped: {event.get('error') or event['fault']}"
-        return f"{where} failed: {event['fault']}"
-    if kind == "BudgetWarned":
-        return f"budget {event['percent']}% reached ({event['used']:,} of {event['limit']:,})"
-    if kind == "ContextCompacted":
-        return (f"context compacted ({event['trigger']}): {event['tokens_before']:,} → "
-                f"{event['tokens_after']:,} tokens")
-    if kind == "SkillLoaded":
-        return f"skill {event['skill_name']} loaded ({event['tokens']:,} tokens)"
-    if kind == "SessionHalted":
-        return f"session halted at {event['used']:,} of {event['limit']:,} tokens"
-    if kind in ("PaidEscalated", "ErrorOccurred", "ContentReferenced"):
-        detail = event.get("reason") or event.get("message") or event.get("message_id")
-        return f"{kind}: {detail}"
-    return None
 
 
 def to_markdown(data: dict[str, Any]) -> str:

@@ -8,9 +8,10 @@ a reply's events into widgets; the benchmark drives the same method.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,14 +24,12 @@ from textual.widgets import Footer, Input, Static
 
 from tokenopt_tui.core.events import (
     BudgetWarned,
-    ContentReferenced,
     ContextCompacted,
     ErrorOccurred,
     Event,
     ModelPreparing,
     PaidEscalated,
     ReplyCompleted,
-    ReplyCut,
     SessionHalted,
     SkillLoaded,
     TierChosen,
@@ -38,6 +37,7 @@ from tokenopt_tui.core.events import (
     TokenReceived,
     UsageRecorded,
 )
+from tokenopt_tui.core.presenter import Audience, describe, explain_route
 from tokenopt_tui.ui.widgets.message import (
     ErrorMessage,
     MessageView,
@@ -80,6 +80,8 @@ class BudgetSource(Protocol):
 
     @property
     def services(self) -> Services: ...
+    @property
+    def session_id(self) -> int: ...
     @property
     def session_type(self) -> str: ...
     @property
@@ -245,23 +247,16 @@ class ChatScreen(Screen[None]):
 
     def explain_route(self) -> str:
         """The last request's routing, in order (/why): tiers skipped or failed, and why
-        each tried tier was chosen."""
-        if not self.route_log:
-            if self.requests:
-                return "The last request made no model call (see the notices above)."
-            return "No request has been routed in this session yet."
-        lines = ["Routing of the last request:"]
-        for event in self.route_log:
-            if isinstance(event, TierChosen):
-                lines.append(f"  T{event.tier} {event.tier_name} ({event.model}): "
-                             + "; ".join(event.reasons))
-            elif event.skipped:
-                lines.append(f"  {self.tier_label(event.tier)} ({event.model}) skipped: "
-                             f"{event.error}")
-            else:
-                lines.append(f"  {self.tier_label(event.tier)} ({event.model}) failed "
-                             f"({event.fault}): {event.error}")
-        return "\n".join(lines)
+        each tried tier was chosen (worded by the presenter)."""
+        return explain_route(self.route_log, self.requests, self.tier_label)
+
+    @property
+    def audience(self) -> Audience:
+        """Who reads this screen's notices: the chat, about its current session."""
+        session = self._session
+        if session is None:
+            return Audience("chat", None, self._session_type)
+        return Audience("chat", session.session_id, session.session_type)
 
     def announce_missing_keys(self) -> None:
         """Once per session and variable: which tiers are off for want of a key, and how
@@ -388,7 +383,8 @@ class ChatScreen(Screen[None]):
     # -- replies ------------------------------------------------------------------
 
     async def play_reply(self, session: BudgetSource, events: AsyncIterator[Event]) -> None:
-        """Render one reply's events as they arrive.
+        """Render one reply's events as they arrive (`_PLAY` says which method draws
+        each type; the rest go to `show_event`).
 
         Cancelling the task running this (Esc) closes `events`, so the core stores
         the partial reply as interrupted, and leaves the partial text on screen.
@@ -396,114 +392,133 @@ class ChatScreen(Screen[None]):
         self.replying = True
         self.route_log = []  # /why explains this request only, from its first event
         self.requests += 1
-        reply: AssistantMessage | None = None
-        completed = failed = prepared = chosen = False
+        playing = _Playing(session)
         status = self.status
         try:
             async with aclosing(events) as stream:
                 async for event in stream:
-                    if isinstance(event, TokenReceived):  # the hot path first
-                        if reply is None:
-                            reply = await self._new_reply(None, "")
-                        await reply.append(event.text)
-                        status.tick()
-                    elif isinstance(event, TierChosen):
-                        self.route_log.append(event)
-                        self.announce_missing_keys()  # above the reply it explains
-                        chosen = True
-                        reply = await self._new_reply(event.tier, event.model)
-                        status.begin(event.tier, event.tier_name, event.model)
-                    elif isinstance(event, ModelPreparing):
-                        prepared = True
-                        self.prep_bar.show_progress(event)
-                    elif isinstance(event, UsageRecorded):
-                        status.usage(event.completion_tokens, event.cost_usd)
-                        if reply is not None:
-                            reply.set_tokens(event.completion_tokens)
-                        self.budget_panel.set_usage(event.session_tokens, session.budget)
-                        self._update_estimate()
-                    elif isinstance(event, TierFailed):
-                        if not event.skipped and reply is not None and not reply.source:
-                            await reply.remove()  # nothing arrived from that attempt
-                            reply = None
+                    play = self._PLAY.get(type(event))
+                    if play is None:
                         self.show_event(event)
-                    elif isinstance(event, ReplyCompleted):
-                        if reply is None:
-                            reply = await self._new_reply(event.tier, event.model)
-                        await reply.finish(event.text, interrupted=event.interrupted)
-                        completed = True
                     else:
-                        failed = failed or isinstance(event, ErrorOccurred)
-                        self.show_event(event)
+                        await play(self, playing, event)
         finally:
             self.replying = False
             self.announce_missing_keys()  # no tier answered: still say why
-            if prepared:
+            if playing.prepared:
                 self.prep_bar.finish()
+            reply, completed = playing.reply, playing.completed
             if reply is not None and not completed:
                 if reply.streaming or reply.source:
                     await reply.finish(None, interrupted=True)
                 else:
                     await reply.remove()
-            if reply is not None or completed or chosen:
-                status.end("done" if completed else "failed" if failed else "interrupted")
+            if reply is not None or completed or playing.chosen:
+                status.end("done" if completed else "failed" if playing.failed
+                           else "interrupted")
             if not completed:  # no UsageRecorded came: the core's running total is right
                 self.budget_panel.set_usage(session.tokens_used, session.budget)
             self._update_estimate()
 
+    async def _play_token(self, playing: _Playing, event: TokenReceived) -> None:
+        if playing.reply is None:
+            playing.reply = await self._new_reply(None, "")
+        await playing.reply.append(event.text)
+        self.status.tick()
+
+    async def _play_chosen(self, playing: _Playing, event: TierChosen) -> None:
+        self.route_log.append(event)
+        self.announce_missing_keys()  # above the reply it explains
+        playing.chosen = True
+        playing.reply = await self._new_reply(event.tier, event.model)
+        self.status.begin(event.tier, event.tier_name, event.model)
+
+    async def _play_preparing(self, playing: _Playing, event: ModelPreparing) -> None:
+        playing.prepared = True
+        self.prep_bar.show_progress(event)
+
+    async def _play_usage(self, playing: _Playing, event: UsageRecorded) -> None:
+        self.status.usage(event.completion_tokens, event.cost_usd)
+        if playing.reply is not None:
+            playing.reply.set_tokens(event.completion_tokens)
+        self.budget_panel.set_usage(event.session_tokens, playing.session.budget)
+        self._update_estimate()
+
+    async def _play_failed(self, playing: _Playing, event: TierFailed) -> None:
+        reply = playing.reply
+        if not event.skipped and reply is not None and not reply.source:
+            await reply.remove()  # nothing arrived from that attempt
+            playing.reply = None
+        self.show_event(event)
+
+    async def _play_completed(self, playing: _Playing, event: ReplyCompleted) -> None:
+        if playing.reply is None:
+            playing.reply = await self._new_reply(event.tier, event.model)
+        await playing.reply.finish(event.text, interrupted=event.interrupted)
+        playing.completed = True
+
+    async def _play_error(self, playing: _Playing, event: ErrorOccurred) -> None:
+        playing.failed = True
+        self.show_event(event)
+
+    _PLAY: ClassVar[dict[type[Event], Callable[[Any, _Playing, Any], Awaitable[None]]]] = {
+        TokenReceived: _play_token, TierChosen: _play_chosen, ModelPreparing: _play_preparing,
+        UsageRecorded: _play_usage, TierFailed: _play_failed,
+        ReplyCompleted: _play_completed, ErrorOccurred: _play_error,
+    }
+
     def show_event(self, event: Event) -> None:
-        """Events that are not part of the streamed text."""
-        if isinstance(event, ErrorOccurred):
-            self.add_error(event.message, event.where)
-        elif isinstance(event, TierFailed):
-            self.route_log.append(event)
-            missing = (KEY_MISSING.search(event.error)
-                       if event.skipped and event.fault == "unavailable" else None)
-            if missing is not None:
-                self._keyless.append((missing.group(1), event.tier))
-            if not event.skipped:
-                self.add_notice(f"tier {event.tier} ({event.model}) failed: {event.fault}: "
-                                f"{event.error} (at {event.endpoint}); trying the next tier")
-        elif isinstance(event, PaidEscalated):
-            text = f"escalating to the paid tier {event.tier} ({event.model}): {event.reason}"
+        """Events that are not part of the streamed text: those in `_SHOW` also drive a
+        panel or a toast; any other is a notice in the presenter's words."""
+        show = self._SHOW.get(type(event))
+        if show is not None:
+            show(self, event)
+        elif (text := describe(event, self.audience)) is not None:
             self.add_notice(text)
-            self.notify(text, title="Paid model", severity="warning", markup=False)
-        elif isinstance(event, BudgetWarned):
-            if event.level == "compress":
-                advice = "the context will be compressed before the next request"
-            else:
-                advice = "type /compact to compress the context now"
-            text = (f"Budget {event.percent}% reached: {event.used:,} of {event.limit:,} "
-                    f"tokens used; {advice}.")
+
+    def _show_error(self, event: ErrorOccurred) -> None:
+        self.add_error(event.message, event.where)
+
+    def _show_failed(self, event: TierFailed) -> None:
+        self.route_log.append(event)
+        missing = (KEY_MISSING.search(event.error)
+                   if event.skipped and event.fault == "unavailable" else None)
+        if missing is not None:
+            self._keyless.append((missing.group(1), event.tier))
+        if (text := describe(event, self.audience)) is not None:
             self.add_notice(text)
-            self.notify(text, title="Budget", severity="warning", timeout=8, markup=False)
-        elif isinstance(event, ContextCompacted):
-            self.compression_panel.add_event(event)
-            self.add_notice(f"Context compacted ({event.trigger}): {event.tokens_before:,} → "
-                            f"{event.tokens_after:,} tokens. The originals are kept; the "
-                            "Compression panel lists what was kept, compressed and dropped.")
-            self._update_estimate()
-        elif isinstance(event, ContentReferenced):
-            self.add_notice(f"Long {event.role} text ({event.tokens:,} tokens) stored as "
-                            f"message #{event.message_id}; the model gets a "
-                            f"{event.view_tokens:,}-token excerpt. /show {event.message_id} "
-                            "reads it whole.")
-        elif isinstance(event, SessionHalted):
-            self.budget_panel.set_usage(event.used, event.limit)
-            self.budget_panel.set_halted(True)
-            refused = " Your message was not sent; it is back in the prompt." if (
-                event.pending) else ""
-            self.add_notice(f"Budget used up: {event.used:,} of {event.limit:,} tokens. No "
-                            f"further model call will be made in this session.{refused} "
-                            "Ctrl+N continues in a new session seeded with a summary.")
-            if event.pending and not self.prompt.value:
-                self.prompt.value = event.pending
-            self.post_message(self.HaltOffered(event))
-        elif isinstance(event, SkillLoaded):
-            self.skills_panel.add_event(event)
-        elif isinstance(event, ReplyCut):
-            self.add_notice(f"{event.detail[:1].upper()}{event.detail[1:]} (setting: "
-                            f"{event.limit}).")
+
+    def _show_paid(self, event: PaidEscalated) -> None:
+        text = describe(event, self.audience) or ""
+        self.add_notice(text)
+        self.notify(text, title="Paid model", severity="warning", markup=False)
+
+    def _show_budget(self, event: BudgetWarned) -> None:
+        text = describe(event, self.audience) or ""
+        self.add_notice(text)
+        self.notify(text, title="Budget", severity="warning", timeout=8, markup=False)
+
+    def _show_compacted(self, event: ContextCompacted) -> None:
+        self.compression_panel.add_event(event)
+        self.add_notice(describe(event, self.audience) or "")
+        self._update_estimate()
+
+    def _show_halted(self, event: SessionHalted) -> None:
+        self.budget_panel.set_usage(event.used, event.limit)
+        self.budget_panel.set_halted(True)
+        self.add_notice(describe(event, self.audience) or "")
+        if event.pending and not self.prompt.value:
+            self.prompt.value = event.pending
+        self.post_message(self.HaltOffered(event))
+
+    def _show_skill(self, event: SkillLoaded) -> None:
+        self.skills_panel.add_event(event)  # the panel says it; no notice in the list
+
+    _SHOW: ClassVar[dict[type[Event], Callable[[Any, Any], None]]] = {
+        ErrorOccurred: _show_error, TierFailed: _show_failed, PaidEscalated: _show_paid,
+        BudgetWarned: _show_budget, ContextCompacted: _show_compacted,
+        SessionHalted: _show_halted, SkillLoaded: _show_skill,
+    }
 
     async def _new_reply(self, tier: int | None, model: str) -> AssistantMessage:
         """Mount (and wait for) the reply widget: streaming into an unmounted
@@ -513,3 +528,15 @@ class ChatScreen(Screen[None]):
         reply = AssistantMessage(tier=tier, model=model)
         await self.messages.mount(reply)
         return reply
+
+
+@dataclass
+class _Playing:
+    """What `play_reply` tracks while one reply's events arrive."""
+
+    session: BudgetSource
+    reply: AssistantMessage | None = None
+    completed: bool = False
+    failed: bool = False
+    prepared: bool = False
+    chosen: bool = False

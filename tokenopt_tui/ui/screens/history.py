@@ -33,9 +33,6 @@ HISTORY_KEYS = ("Enter open · Ctrl+R resume · F2 rename · Del delete · Ctrl+
                 "Ctrl+J .json · Ctrl+F search · Esc back")
 PAGE = 50  # sessions per page (more load as the cursor reaches the end)
 SHOWN_MESSAGES = 100  # a long session opens on its last messages; F4 shows all
-TIMELINE_KINDS = ("TierChosen", "TierFailed", "PaidEscalated", "BudgetWarned",
-                  "ContextCompacted", "SkillLoaded", "SessionHalted", "ErrorOccurred",
-                  "ContentReferenced")
 
 
 def _row_cells(row: HistoryRow) -> tuple[str, ...]:
@@ -292,12 +289,8 @@ class SessionViewScreen(Screen[None]):
         """Transcript and timeline; a long session shows its last messages first."""
         import asyncio
 
-        from tokenopt_tui.core.reporting.export import (
-            event_line,
-            history_dict,
-            message_dict,
-            to_markdown,
-        )
+        from tokenopt_tui.core.presenter import TIMELINE_KINDS, stored_timeline_line
+        from tokenopt_tui.core.reporting.export import history_dict, message_dict, to_markdown
 
         store = self.services.store
         total = await store.message_count(self.row.id)
@@ -312,7 +305,7 @@ class SessionViewScreen(Screen[None]):
             transcript = (f"[{hidden:,} earlier messages not shown: F4 shows all]\n\n"
                           + transcript)
         lines = [f"{e.created_at[11:19]} {line}" for e in events
-                 if (line := event_line({"kind": e.kind, **e.payload})) is not None]
+                 if (line := stored_timeline_line(e.kind, e.payload)) is not None]
         scrub = self.services.secrets.scrub  # rows stored before keys were scrubbed
         area = self.query_one("#transcript", TextArea)
         area.load_text(terminal_safe(scrub(transcript)))
