@@ -215,6 +215,12 @@ class StoreQueries:
         )
         return [SessionRow.from_row(row) for row in rows]
 
+    async def latest_session_id(self) -> int | None:
+        """The newest session's id (what "continue the latest session" opens), or None."""
+        rows = await self._fetchall("latest_session_id",
+                                    "SELECT id FROM sessions ORDER BY id DESC LIMIT 1")
+        return int(rows[0][0]) if rows else None
+
     async def history(self, limit: int = 200, offset: int = 0,
                       session_ids: Sequence[int] | None = None,
                       include_empty: bool = True) -> list[HistoryRow]:

@@ -198,8 +198,7 @@ class TokenoptApp(App[None]):
         store = await self.services.open_store()
         resume_id = self.resume_session_id
         if resume_id is not None and resume_id < 0:  # "continue the latest session"
-            latest = await store.list_sessions(limit=1)
-            resume_id = latest[0].id if latest else None
+            resume_id = await store.latest_session_id()
         if resume_id is not None:
             session = await ChatSession.resume(self.services, resume_id, tier=self.tier)
             rows = await self.services.store.session_messages(session.session_id)
