@@ -53,6 +53,7 @@ async def test_history_search_export_delete_and_stats(xdg_env) -> None:
     try:
         empty = await store.create_session("direct_chat")  # a chat opened and closed
         assert (await store.history())[0].id == empty
+        assert await store.latest_session_id() == empty  # what --continue opens
         rows = await store.history(include_empty=False)
         assert [r.id for r in rows] == ids[::-1]
         assert [r.turns for r in rows] == [5, 1, 1]
@@ -103,6 +104,10 @@ async def test_cli_history_export_and_stats(xdg_env) -> None:
     assert found.returncode == 0, found.stderr
     [row] = json.loads(found.stdout)
     assert row["id"] == ids[2] and row["turns"] == 5
+    assert row["tokens_used"] > 0 and "tokens" not in row  # the key export uses too
+    exported_head = json.loads(run_cli(["export", str(ids[2]), "--format", "json"],
+                                       xdg_env).stdout)["session"]
+    assert row == {k: exported_head[k] for k in row}
     listing = run_cli(["history"], xdg_env)
     assert listing.stdout.count("\n") == 3 and "my crontab job" in listing.stdout
 

@@ -62,12 +62,10 @@ async def run_async(args: argparse.Namespace, config: Config, paths: Paths,
 async def _history(store: Any, args: argparse.Namespace, out: Writable) -> int:
     ids = await store.search_sessions(args.search, args.limit) if args.search else None
     rows = await store.history(limit=args.limit, session_ids=ids, include_empty=False)
-    if args.json:
-        out.write(json_dumps_safe([{"id": r.id, "type": r.type, "title": r.title,
-                                    "created_at": r.created_at, "status": r.status,
-                                    "turns": r.turns, "tokens": r.tokens_used,
-                                    "cost_usd": r.cost_usd, "tiers": list(r.tiers)}
-                                   for r in rows]) + "\n")
+    if args.json:  # the same row an export heads with (one shape, one set of keys)
+        from tokenopt_tui.core.reporting.export import history_dict
+
+        out.write(json_dumps_safe([history_dict(r) for r in rows]) + "\n")
         return 0
     for r in rows:
         tiers = ",".join(f"T{t}" for t in r.tiers) or "-"
