@@ -100,6 +100,9 @@ def test_budget_levels_and_crossings() -> None:
     assert budget.crossed(700, 950) == ["warn", "compress"]
     assert budget.crossed(850, 1_200) == ["compress", "halt"]
     assert budget.crossed(900, 950) == []
+    # What the session asks after each call: levels above the one it already acted on.
+    assert budget.crossed_from("warn", 1_000) == ["compress", "halt"]
+    assert budget.crossed_from("compress", 850) == []  # spending less never re-announces
     custom = Budget(200, BudgetThresholds(50, 60, 120))
     assert custom.level(110) == "warn" and custom.level(239) == "compress"
 

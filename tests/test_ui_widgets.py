@@ -18,6 +18,8 @@ from ui_helpers import (
     wait_until,
 )
 
+from tokenopt_tui.config import BudgetThresholds
+from tokenopt_tui.core.budget import Budget
 from tokenopt_tui.core.events import (
     ContextCompacted,
     ModelPreparing,
@@ -32,7 +34,7 @@ from tokenopt_tui.store import Store
 from tokenopt_tui.ui.app import TokenoptApp
 from tokenopt_tui.ui.widgets.markdown_split import split_chunks, split_point
 from tokenopt_tui.ui.widgets.message import ErrorMessage
-from tokenopt_tui.ui.widgets.panels import budget_band
+from tokenopt_tui.ui.widgets.panels import LEVEL_BANDS, budget_band
 from tokenopt_tui.ui.widgets.reply import AssistantMessage
 
 SIZE = (100, 30)
@@ -122,8 +124,15 @@ async def test_side_bar_panels_render_core_events(tmp_path: Path) -> None:
 
 
 def test_budget_bands() -> None:
-    assert [budget_band(p) for p in (0, 79.9, 80, 89.9, 90, 150)] == [
+    budget = Budget(1_000)
+    assert [budget_band(budget, used) for used in (0, 799, 800, 899, 900, 1_500)] == [
         "-green", "-green", "-yellow", "-yellow", "-red", "-red"]
+    # The colour follows the session's own level: its thresholds, and a zero limit
+    # (used up, as the session treats it) is red.
+    custom = Budget(1_000, BudgetThresholds(warn_percent=50, compress_percent=60))
+    assert [budget_band(custom, used) for used in (499, 500, 600)] == [
+        "-green", "-yellow", "-red"]
+    assert budget_band(Budget(0), 0) == "-red" == LEVEL_BANDS[Budget(0).level(0)]
 
 
 class BrokenPrep(FakeProvider):

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tokenopt_tui.core.budget import LEVELS, Budget
+from tokenopt_tui.core.budget import Budget, Level
 from tokenopt_tui.core.context import Context, Entry, make_entry
 from tokenopt_tui.core.events import (
     BudgetWarned,
@@ -93,7 +93,7 @@ class ChatSession:
         self.halted = False
         self.halt_summary = ""
         self.flush_interval = FLUSH_INTERVAL_S
-        self._announced = "ok"  # the highest budget level already reported
+        self._announced: Level = "ok"  # the highest budget level already reported
         self._titled = False
         self._task_type: str | None = None  # the classifier's, for the dashboard
 
@@ -325,15 +325,14 @@ class ChatSession:
     async def _budget_events(self) -> list[Event]:
         """BudgetWarned for each threshold newly crossed (warn, then compress)."""
         budget = self.budget_state
-        level = budget.level(self.tokens_used)
+        crossed = budget.crossed_from(self._announced, self.tokens_used)
         events: list[Event] = []
-        if LEVELS.index(level) <= LEVELS.index(self._announced):
-            return events
-        for crossed in LEVELS[LEVELS.index(self._announced) + 1:LEVELS.index(level) + 1]:
-            if crossed in ("warn", "compress"):
+        for level in crossed:
+            if level in ("warn", "compress"):
                 events.append(await self._emit(BudgetWarned(
-                    self.tokens_used, budget.limit, budget.threshold_percent(crossed), crossed)))
-        self._announced = level
+                    self.tokens_used, budget.limit, budget.threshold_percent(level), level)))
+        if crossed:
+            self._announced = crossed[-1]
         return events
 
     async def _halt(self, pending: str) -> SessionHalted:

@@ -209,8 +209,7 @@ class TokenoptApp(App[None]):
         await self.load_skills()
         if resume_id is not None:
             await self.replay_panels(session.session_id)
-        self.chat.budget_panel.set_thresholds(self.services.config.thresholds.warn_percent,
-                                              self.services.config.thresholds.compress_percent)
+        self.chat.budget_panel.set_thresholds(self.services.config.thresholds)
         self.chat.session_ready(session)
         await self.refresh_spend()
         if session.halted:

@@ -22,10 +22,15 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Collapsible, Label, ProgressBar, Static
 
+from tokenopt_tui.config import BudgetThresholds
+from tokenopt_tui.core.budget import Budget, Level
 from tokenopt_tui.core.events import ContextCompacted, SkillLoaded
 from tokenopt_tui.core.text import terminal_safe
 
 BANDS = ("-green", "-yellow", "-red")
+#: The colour of each budget level; `core.budget.Budget` decides the level.
+LEVEL_BANDS: dict[Level, str] = {"ok": "-green", "warn": "-yellow", "compress": "-red",
+                                 "halt": "-red"}
 #: Text width assumed before the first layout: the side bar's 36 cells less its border,
 #: padding and scroll bar gutter (see app.tcss #sidebar).
 DEFAULT_WIDTH = 32
@@ -153,13 +158,10 @@ class FitText(Static):
         self.tooltip = Content(self.text) if shortened else None
 
 
-def budget_band(percent: float, warn: float = 80, compress: float = 90) -> str:
-    """Colour band of a budget use: below warn green, warn..compress yellow, above red."""
-    if percent >= compress:
-        return "-red"
-    if percent >= warn:
-        return "-yellow"
-    return "-green"
+def budget_band(budget: Budget, used: int) -> str:
+    """Colour band of a budget use, by the session's own level: ok green, warn yellow,
+    compress and halt red (so the colour can never disagree with what the session does)."""
+    return LEVEL_BANDS[budget.level(used)]
 
 
 def money(usd: float) -> str:
@@ -193,7 +195,8 @@ class BudgetPanel(Panel):
         self.spent_today = 0.0
         self.daily_cap = 0.0
         self.halted = False
-        self.warn_percent, self.compress_percent = 80, 90
+        #: The session's thresholds (set once its config is known; defaults until then).
+        self.thresholds = BudgetThresholds()
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -208,12 +211,16 @@ class BudgetPanel(Panel):
         self.set_usage(self.used, self.budget, self.session_type)
 
     @property
+    def budget_state(self) -> Budget:
+        return Budget(self.budget, self.thresholds)
+
+    @property
     def percent(self) -> float:
-        return 100.0 * self.used / self.budget if self.budget > 0 else 0.0
+        return self.budget_state.percent(self.used)
 
     @property
     def band(self) -> str:
-        return budget_band(self.percent, self.warn_percent, self.compress_percent)
+        return budget_band(self.budget_state, self.used)
 
     @property
     def figures_pieces(self) -> list[str]:
@@ -230,7 +237,7 @@ class BudgetPanel(Panel):
             return ["halted:", " Ctrl+N continues", " in a new session"]
         if self.estimate is None:
             return ["next request:", " type to estimate"]
-        after = 100.0 * (self.used + self.estimate) / self.budget if self.budget else 0.0
+        after = self.budget_state.percent(self.used + self.estimate)
         return [f"next request ≈ {self.estimate:,} tokens", f" → {math.floor(after)}%"]
 
     @property
@@ -245,8 +252,11 @@ class BudgetPanel(Panel):
     def spend_text(self) -> str:
         return "".join(self.spend_pieces)
 
-    def set_thresholds(self, warn: int, compress: int) -> None:
-        self.warn_percent, self.compress_percent = warn, compress
+    def set_thresholds(self, thresholds: BudgetThresholds) -> None:
+        """Colour by the session's thresholds (the config's), as its budget does."""
+        self.thresholds = thresholds
+        if self.is_mounted:
+            self._paint_band()
 
     def set_usage(self, used: int, budget: int, session_type: str | None = None) -> None:
         self.used, self.budget = used, budget
@@ -258,10 +268,13 @@ class BudgetPanel(Panel):
         self.query_one(".budget-type", FitText).set_lines(
             [["session:", f" {clean(self.session_type)}"]])
         self.query_one(ProgressBar).update(total=max(budget, 1), progress=min(used, budget))
+        self._paint_band()
+        self._refresh_estimate()
+
+    def _paint_band(self) -> None:
         band = self.band
         for name in BANDS:
             self.set_class(name == band, name)
-        self._refresh_estimate()
 
     def set_estimate(self, tokens: int | None) -> None:
         """The next request's size while the user types (called per keystroke: cheap)."""
