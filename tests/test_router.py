@@ -27,6 +27,7 @@ from tokenopt_tui.core.providers.base import ChatMessage, Usage
 from tokenopt_tui.core.providers.openai_compat import OpenAICompatProvider
 from tokenopt_tui.core.routing.cooldown import Cooldowns, retry_after_from_headers
 from tokenopt_tui.core.routing.router import (
+    PAID_OFF,
     AttemptFailed,
     AttemptStarted,
     PaidEscalation,
@@ -373,6 +374,10 @@ async def test_paid_tier_is_never_reached_when_paid_use_is_off(server, router_fo
     blocked = [f for f in of(items, AttemptFailed) if f.kind == "paid_blocked"]
     assert len(blocked) == 1 and blocked[0].skipped and blocked[0].tier == 2
     assert not of(items, PaidEscalation) and "ok/paid" not in server.counts
+    # The doctor reads the same decision, in the same words, from the router's states.
+    [paid] = [s for s in router.endpoint_states() if s.tier == 2]
+    assert not paid.available and paid.why == PAID_OFF == blocked[0].error
+    assert PAID_OFF in end.error
     pinned = await run(router, start_tier=2, pinned=True)
     assert finished(pinned).attempts == 0 and "ok/paid" not in server.counts
 

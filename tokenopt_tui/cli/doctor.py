@@ -21,8 +21,6 @@ from tokenopt_tui.core.text import SafeWriter, Writable
 from tokenopt_tui.paths import Paths
 from tokenopt_tui.wiring import Services, db_path, make_services
 
-PAID_OFF = "paid use is off (set paid.enabled = true to allow it)"
-
 
 async def _open_db(services: Services) -> tuple[bool, str]:
     """Open the database if it exists (never create it): (opened, how it is)."""
@@ -46,10 +44,9 @@ def local_time(epoch: float, now: float | None = None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def describe_state(state: EndpointState, *, paid: bool, paid_enabled: bool) -> str:
-    """The doctor's words for one endpoint's state."""
-    if paid and not paid_enabled:
-        return f"unavailable: {PAID_OFF}"
+def describe_state(state: EndpointState) -> str:
+    """The doctor's words for one endpoint's state (the router decides the state, the
+    paid switch included)."""
     if state.cooldown_until is not None and state.why == "cooling down":
         text = f"cooling down until {local_time(state.cooldown_until)}"
         return text + (f" (last error: {state.last_error})" if state.last_error else "")
@@ -89,7 +86,7 @@ async def doctor(config: Config, paths: Paths, out: Writable) -> int:
                 state = next(states)
                 name = f"{tier.name}{' (paid)' if tier.paid else ''}" if index == 0 else ""
                 number = str(tier.number) if index == 0 else ""
-                text = describe_state(state, paid=tier.paid, paid_enabled=config.paid_enabled)
+                text = describe_state(state)
                 model = services.provider(tier.number, index).model
                 out.write(f"  {number:<2}{name:<14}{model:<38}{text}\n")
         await write_local_servers(config, paths, services, out)

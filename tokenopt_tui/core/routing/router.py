@@ -55,6 +55,8 @@ from tokenopt_tui.core.tokens import count_tokens
 logger = logging.getLogger(__name__)
 #: An error quoted in a cooldown or the route's summary is cut to one line this long.
 ERROR_CHARS = 160
+#: Why a paid endpoint is passed over while the config's switch is off (route and doctor).
+PAID_OFF = "paid use is off (set paid.enabled = true in the config)"
 
 
 @dataclass(frozen=True)
@@ -322,10 +324,15 @@ class Router:
         left = self.cooldowns.remaining(key)
         return self._wall() + left if left > 0 else None
 
+    def paid_off_reason(self) -> str | None:
+        """Why paid endpoints are off whatever today's spend, or None: the config's switch.
+        The one place that reads it; `tokenopt doctor` shows it through `endpoint_states`."""
+        return None if self.config.paid_enabled else PAID_OFF
+
     async def paid_block_reason(self) -> str | None:
         """Why paid endpoints are off now, or None. Fails closed without a spend source."""
-        if not self.config.paid_enabled:
-            return "paid use is off (set paid.enabled = true in the config)"
+        if (off := self.paid_off_reason()) is not None:
+            return off
         if self._spent is None:
             return "today's spend is unknown, so the daily cap cannot be enforced"
         try:
@@ -338,12 +345,14 @@ class Router:
         return None
 
     def endpoint_states(self) -> list[EndpointState]:
-        """Each endpoint's state for `tokenopt doctor`: key, paid switch, cooldown.
+        """Each endpoint's state for `tokenopt doctor`: paid switch, key, cooldown.
 
-        Shows the cooldowns this router knows: await `load_cooldowns()` first to see
-        those other processes stored.
+        A paid endpoint while paid use is off says so first (whatever its key), as a
+        route would skip it. Shows the cooldowns this router knows: await
+        `load_cooldowns()` first to see those other processes stored.
         """
         states = []
+        paid_off = self.paid_off_reason()
         for tier in self.config.tiers:
             for index, endpoint in enumerate(tier.endpoints):
                 provider = self._provider_for(tier.number, index)
@@ -351,9 +360,9 @@ class Router:
                 key = endpoint_key(endpoint)
                 until = self._wall_until(key)
                 cooling = self.cooldowns.state(key) if until is not None else None
-                if available and tier.paid and not self.config.paid_enabled:
-                    available, why = False, "paid use is off"
-                if available and until is not None:
+                if tier.paid and paid_off is not None:
+                    available, why = False, paid_off
+                elif available and until is not None:
                     available, why = False, "cooling down"
                 states.append(EndpointState(tier.number, endpoint.model, provider.endpoint,
                                             available, why, until,
