@@ -39,7 +39,8 @@ class ReplySummary:
 
     @property
     def error(self) -> str | None:
-        return self.result["error"]
+        error = self.result["error"]
+        return None if error is None else str(error)
 
     @property
     def halted(self) -> bool:

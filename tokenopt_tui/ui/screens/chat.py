@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -50,8 +49,8 @@ from tokenopt_tui.ui.widgets.prompt import PromptInput
 from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
 
 if TYPE_CHECKING:  # imported on first use: Markdown is not needed for the first paint
+    from tokenopt_tui.core.ports import SessionDeps
     from tokenopt_tui.ui.widgets.reply import AssistantMessage
-    from tokenopt_tui.wiring import Services
 
 #: How a provider says its endpoint has no key (openai_compat.availability).
 KEY_MISSING = re.compile(r"key missing: set ([A-Za-z_][A-Za-z0-9_]*)")
@@ -79,7 +78,7 @@ class BudgetSource(Protocol):
     notices (tier names) read."""
 
     @property
-    def services(self) -> Services: ...
+    def services(self) -> SessionDeps: ...
     @property
     def session_id(self) -> int: ...
     @property
@@ -395,13 +394,17 @@ class ChatScreen(Screen[None]):
         playing = _Playing(session)
         status = self.status
         try:
-            async with aclosing(events) as stream:
-                async for event in stream:
+            try:
+                async for event in events:
                     play = self._PLAY.get(type(event))
                     if play is None:
                         self.show_event(event)
                     else:
                         await play(self, playing, event)
+            finally:  # aclosing(), for any async iterator that can be closed
+                close = getattr(events, "aclose", None)
+                if close is not None:
+                    await close()
         finally:
             self.replying = False
             self.announce_missing_keys()  # no tier answered: still say why
