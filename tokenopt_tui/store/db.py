@@ -208,11 +208,11 @@ class Store(StoreQueries):
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # One statement, so both values come from the same snapshot even while
             # another process is migrating this file.
-            rows = await conn.execute_fetchall(
+            rows = list(await conn.execute_fetchall(
                 "SELECT (SELECT user_version FROM pragma_user_version), "
                 "(SELECT group_concat(name, ', ') FROM sqlite_master "
                 "WHERE name NOT LIKE 'sqlite_%')"
-            )
+            ))
             version, foreign = int(rows[0][0]), rows[0][1]
             if version > latest:
                 raise StoreError(

@@ -158,16 +158,18 @@ class MlxLocalProvider:
             os.environ["HF_HUB_OFFLINE"] = "1"  # the embedded model never touches a hub
         from mlx_lm import load
 
-        return load(str(self.model_folder) if self.model_folder.exists() else self._ref)
+        loaded = load(str(self.model_folder) if self.model_folder.exists() else self._ref)
+        return loaded[0], loaded[1]  # (model, tokenizer); a third item only with return_config
 
     def _prompt(self, tokenizer: Any, messages: list[ChatMessage]) -> str:
         fmt = self._settings.prompt_format
         template = getattr(tokenizer, "chat_template", None)
         if fmt == "chat_template" or (fmt == "auto" and template):
-            return tokenizer.apply_chat_template(
+            prompt: str = tokenizer.apply_chat_template(
                 [{"role": m.role, "content": m.content} for m in messages],
                 add_generation_prompt=True, tokenize=False,
             )
+            return prompt
         return transcript_prompt(messages)
 
     async def stream(self, messages: list[ChatMessage],

@@ -18,6 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from gguf import GGUFReader
 
 EMBEDDED_MODEL_NAME = "gemma-3-270m"
 #: Bump when the conversion changes so old folders are rebuilt.
@@ -80,10 +85,10 @@ def quiet_transformers() -> None:
 def is_prepared(folder: Path) -> bool:
     """True when `folder` holds a complete conversion of the current format."""
     try:
-        marker = json.loads((folder / MARKER).read_text())
+        marker: object = json.loads((folder / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return marker.get("format_version") == FORMAT_VERSION
+    return isinstance(marker, dict) and marker.get("format_version") == FORMAT_VERSION
 
 
 class PrepareCancelled(ModelPrepareError):
@@ -182,20 +187,21 @@ def _convert(gguf_path: Path, out: Path, report: ProgressCallback) -> None:
     report(PrepareProgress("write", 1, 1))
 
 
-def _save_safetensors(weights: dict, path: Path) -> None:
+def _save_safetensors(weights: dict[str, np.ndarray], path: Path) -> None:
     import mlx.core as mx
 
     mx.save_safetensors(str(path), {k: mx.array(v) for k, v in weights.items()})
 
 
-def _field(reader, key: str):
+def _field(reader: GGUFReader, key: str) -> Any:
+    """One metadata value; GGUF values are ints, floats, strings or lists, decided by the file."""
     field = reader.fields.get(key)
     if field is None:
         raise ModelPrepareError(f"the GGUF file lacks the metadata key {key!r}")
     return field.contents()
 
 
-def _config(reader) -> dict:
+def _config(reader: GGUFReader) -> dict[str, Any]:
     arch = "gemma3"
     return {
         "model_type": "gemma3_text",
@@ -221,14 +227,15 @@ def _config(reader) -> dict:
     }
 
 
-def _write_tokenizer(reader, out: Path) -> None:
+def _write_tokenizer(reader: GGUFReader, out: Path) -> None:
     from sentencepiece import sentencepiece_model_pb2 as spm
 
     tokens = _field(reader, "tokenizer.ggml.tokens")
     scores = _field(reader, "tokenizer.ggml.scores")
     types = _field(reader, "tokenizer.ggml.token_type")
-    proto = spm.ModelProto()
-    proto.trainer_spec.model_type = spm.TrainerSpec.BPE
+    # The protobuf module is generated at run time, so mypy cannot see its classes.
+    proto = spm.ModelProto()  # type: ignore[attr-defined]
+    proto.trainer_spec.model_type = spm.TrainerSpec.BPE  # type: ignore[attr-defined]
     proto.trainer_spec.vocab_size = len(tokens)
     proto.trainer_spec.byte_fallback = True
     proto.trainer_spec.unk_id = _field(reader, "tokenizer.ggml.unknown_token_id")

@@ -22,7 +22,8 @@ class PromptInput(Input):
             super().__init__()
             self.text = text
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    def _on_paste(self, event: events.Paste) -> None:
+        """Synchronous like the `Input._on_paste` it overrides (nothing here awaits)."""
         text = event.text
         if "\n" in text.strip("\n") or len(text) > ATTACH_CHARS:
             event.prevent_default()
