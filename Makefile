@@ -14,8 +14,11 @@ test: setup
 	LD_PRELOAD="$$(ls /usr/lib/*-linux-gnu/openblas-pthread/libblas.so.3 2>/dev/null | head -n 1)" \
 		$(BIN)/python -m pytest
 
+# Style, types and the layer contract (docs/architecture.md); CI runs this before the tests.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 setup: $(STAMP)
 
