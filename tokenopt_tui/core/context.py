@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tokenopt_tui.core.providers.base import ChatMessage
+from tokenopt_tui.core.providers.base import ChatMessage, Role
 from tokenopt_tui.core.tokens import count_tokens
 
 #: Chat framing per message (role markers and separators), and the reply's priming;
@@ -38,7 +38,7 @@ class Entry:
         return self.view is not self.message
 
 
-def reference_text(role: str, content: str, tokens: int, message_id: int | None) -> str:
+def reference_text(role: Role, content: str, tokens: int, message_id: int | None) -> str:
     """What the model sees instead of a very long message: head, tail, identifiers."""
     from tokenopt_tui.core.compression.compress import extract_identifiers  # regexes: on first use
     head, tail = content[:EXCERPT_CHARS], content[-EXCERPT_CHARS:]
@@ -62,7 +62,7 @@ def _balance_fences(text: str) -> str:
     return text + "\n```" if fences % 2 else text
 
 
-def make_entry(role: str, content: str, message_id: int | None,
+def make_entry(role: Role, content: str, message_id: int | None,
                reference_over_tokens: int) -> Entry:
     """Count a message once and decide how it is sent (may run in a worker thread)."""
     message = ChatMessage(role, content)

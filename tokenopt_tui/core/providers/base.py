@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 from tokenopt_tui.core.events import ModelPreparing
+
+#: Who wrote a message: the roles the messages table accepts (store migration 0001).
+Role = Literal["system", "user", "assistant", "tool"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+#: Why a call failed. Providers set it on ProviderError; the router's classify_fault maps
+#: any other exception onto the same words (its FAULT_KINDS is this set), and the events
+#: and /why report them.
+FaultKind = Literal["connection", "timeout", "rate_limit", "server", "not_found", "rejected",
+                    "empty", "malformed", "unavailable", "error"]
+
+
+def as_role(value: str) -> Role:
+    """A role read back from the store, narrowed (the schema admits only ROLES)."""
+    for role in ROLES:
+        if value == role:
+            return role
+    raise ValueError(f"unknown message role {value!r}")
 
 
 @dataclass(frozen=True)
 class ChatMessage:
-    role: str  # user | assistant | system
+    role: Role
     content: str
 
 
@@ -33,7 +51,7 @@ class ProviderError(RuntimeError):
     """
 
     def __init__(self, message: str, endpoint: str, *, retryable: bool = True,
-                 kind: str | None = None, status: int | None = None,
+                 kind: FaultKind | None = None, status: int | None = None,
                  retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.endpoint = endpoint
