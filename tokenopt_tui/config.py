@@ -206,7 +206,7 @@ def _choice(*options: str) -> Check:
     def check(value: Any, key: str) -> str:
         if value not in options:
             raise ConfigError(f"key '{key}': expected one of {', '.join(options)}, got {value!r}")
-        return value
+        return str(value)  # one of `options`, all strings
     return check
 
 

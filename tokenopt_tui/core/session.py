@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from tokenopt_tui.core.budget import Budget, Level
 from tokenopt_tui.core.context import Context, Entry, make_entry
@@ -35,7 +36,7 @@ from tokenopt_tui.core.events import (
 )
 from tokenopt_tui.core.ports import SessionDeps
 from tokenopt_tui.core.pricing import call_cost
-from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
+from tokenopt_tui.core.providers.base import ChatMessage, Provider, Role, Usage, as_role
 from tokenopt_tui.core.routing.classify import classify
 from tokenopt_tui.core.routing.router import (
     AttemptCut,
@@ -48,6 +49,8 @@ from tokenopt_tui.core.routing.router import (
 )
 from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
+
+E = TypeVar("E", bound=Event)
 
 FLUSH_INTERVAL_S = 0.5
 #: A session is titled with its first request on one line: 60 characters and "…" at most.
@@ -123,7 +126,7 @@ class ChatSession:
         session._titled = row.title is not None
         for m in await store.session_messages(session_id):
             if m.content:
-                session.context.add(await session._entry(m.role, m.content, m.id))
+                session.context.add(await session._entry(as_role(m.role), m.content, m.id))
         compacted = await store.last_event(session_id, "ContextCompacted")
         if compacted is not None and compacted.payload.get("summary"):
             session.context.apply_summary(str(compacted.payload["summary"]),
@@ -174,7 +177,7 @@ class ChatSession:
             await self.services.store.add_event(self.session_id, event.kind,
                                                 event.stored_dict())
 
-    async def _entry(self, role: str, content: str, message_id: int | None) -> Entry:
+    async def _entry(self, role: Role, content: str, message_id: int | None) -> Entry:
         limit = self.services.config.compression.reference_over_tokens
         if len(content) > THREAD_CHARS:  # a 5 MB paste takes seconds to count and scan
             return await asyncio.to_thread(make_entry, role, content, message_id, limit)
@@ -222,6 +225,7 @@ class ChatSession:
 
         decision = classify(text, history_turns=len(self.context.entries) // 2)
         self._task_type = decision.task_type
+        reasons: tuple[str, ...]
         if self.tier is not None:
             start, reasons = self.tier, (f"pinned to tier {self.tier}",)
         else:
@@ -297,7 +301,7 @@ class ChatSession:
         if self.budget_state.level(self.tokens_used) == "halt":
             yield await self._halt(pending="")
 
-    async def _emit(self, event: Event) -> Event:
+    async def _emit(self, event: E) -> E:
         await self._persist(event)
         return event
 
@@ -507,13 +511,12 @@ class ChatSession:
         attempt.usage, attempt.cost = usage, cost
         attempt.latency_ms = (time.perf_counter() - attempt.started) * 1000
         store = self.services.store
-        figures = {"message_id": attempt.reply_id, "latency_ms": attempt.latency_ms,
-                   "prompt_tokens": usage.prompt_tokens,
-                   "completion_tokens": usage.completion_tokens,
-                   "cached_tokens": usage.cached_tokens,
-                   "reasoning_tokens": usage.reasoning_tokens, "cost_usd": cost,
-                   "estimated": usage.estimated, "error": error,
-                   "task_type": task_type or self._task_type}
+        figures: dict[str, Any] = {
+            "message_id": attempt.reply_id, "latency_ms": attempt.latency_ms,
+            "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+            "cached_tokens": usage.cached_tokens, "reasoning_tokens": usage.reasoning_tokens,
+            "cost_usd": cost, "estimated": usage.estimated, "error": error,
+            "task_type": task_type or self._task_type}
         spent = usage.prompt_tokens + usage.completion_tokens
         if attempt.call_id is not None:
             await store.settle_model_call(attempt.call_id, **figures)

@@ -626,7 +626,8 @@ class StoreQueries:
         """Events of a session in order (session_id None: the app-wide ones), optionally
         only those of some kinds (a timeline needs no per-reply usage rows)."""
         op = f"session_events({session_id})"
-        where, params = "", [session_id]
+        where = ""
+        params: list[SqlParam] = [session_id]
         if kinds:
             where = f" AND kind IN ({', '.join('?' for _ in kinds)})"
             params += list(kinds)

@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from tokenopt_tui.config import Config, Endpoint, Tier
@@ -390,10 +390,10 @@ class Router:
             if capped:
                 break
             if tier.paid and (blocked := await self.paid_block_reason()):
-                skip = AttemptFailed(tier.number, ", ".join(e.model for e in tier.endpoints),
-                                     "", blocked, "paid_blocked", skipped=True)
-                failures.append(skip)
-                yield skip
+                paid_skip = AttemptFailed(tier.number, ", ".join(e.model for e in tier.endpoints),
+                                          "", blocked, "paid_blocked", skipped=True)
+                failures.append(paid_skip)
+                yield paid_skip
                 continue
             for index, endpoint in enumerate(tier.endpoints):
                 key = endpoint_key(endpoint)
@@ -420,10 +420,10 @@ class Router:
                     async for item in run:
                         yield item
                 if outcome.cut is not None and not outcome.parts:  # the time is up
-                    failed = AttemptFailed(tier.number, provider.model, provider.endpoint,
-                                           outcome.cut.detail, "timeout")
-                    failures.append(failed)
-                    yield failed
+                    timed_out = AttemptFailed(tier.number, provider.model, provider.endpoint,
+                                              outcome.cut.detail, "timeout")
+                    failures.append(timed_out)
+                    yield timed_out
                     yield RouteFinished(False, attempts, outcome.cut.detail)
                     return
                 failed = self._judge(tier, provider, endpoint, key, outcome)
@@ -473,7 +473,7 @@ class Router:
     async def _attempt(self, provider: Provider, endpoint: Endpoint,
                        messages: Sequence[ChatMessage], max_tokens: int,
                        out: _Outcome, deadline: _Deadline
-                       ) -> AsyncIterator[TextReceived | ModelPreparing]:
+                       ) -> AsyncGenerator[TextReceived | ModelPreparing, None]:
         """One call: pass text through, keep the usage, store the fault in `out`.
 
         Two client-side limits end the reply early, whatever the server does: more
@@ -551,7 +551,8 @@ class RequestDeadline(TimeoutError):
 
 
 async def _guarded(stream: AsyncIterator[str | Usage], timeout_s: float | None,
-                   where: str, deadline: _Deadline | None = None) -> AsyncIterator[str | Usage]:
+                   where: str, deadline: _Deadline | None = None
+                   ) -> AsyncGenerator[str | Usage, None]:
     """Re-yield `stream`, failing if any single item takes longer than `timeout_s` or
     the request's deadline passes."""
     iterator = aiter(stream)
