@@ -8,8 +8,9 @@ from typing import get_args
 
 import pytest
 
-from tokenopt_tui.core.providers.base import ROLES, FaultKind, Role, as_role
-from tokenopt_tui.core.routing.router import FAULT_KINDS
+from tokenopt_tui.core import faults
+from tokenopt_tui.core.providers.base import ROLES, Role, as_role
+from tokenopt_tui.core.routing import router
 
 SCHEMA = Path(__file__).resolve().parents[1] / "tokenopt_tui/store/migrations/0001_initial.sql"
 
@@ -28,4 +29,7 @@ def test_a_stored_role_narrows_and_an_unknown_one_is_refused() -> None:
 
 
 def test_the_router_classifies_faults_into_the_fault_kind_words() -> None:
-    assert set(FAULT_KINDS) == set(get_args(FaultKind))
+    assert set(router.FAULT_KINDS) == faults.FAULT_KINDS == set(get_args(faults.FaultKind))
+    skips_only = faults.FAILURE_KINDS - faults.FAULT_KINDS
+    assert skips_only == {"cooldown", "paid_blocked"}
+    assert router.classify_fault(RuntimeError("?"))[0] in faults.FAULT_KINDS

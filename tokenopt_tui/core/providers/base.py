@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, get_args
 
 from tokenopt_tui.core.events import ModelPreparing
+from tokenopt_tui.core.faults import FaultKind
 
 #: Who wrote a message: the roles the messages table accepts (store migration 0001).
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[Role, ...] = get_args(Role)
-
-#: Why a call failed. Providers set it on ProviderError; the router's classify_fault maps
-#: any other exception onto the same words (its FAULT_KINDS is this set), and the events
-#: and /why report them.
-FaultKind = Literal["connection", "timeout", "rate_limit", "server", "not_found", "rejected",
-                    "empty", "malformed", "unavailable", "error"]
 
 
 def as_role(value: str) -> Role:
