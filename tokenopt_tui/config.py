@@ -14,11 +14,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, get_args
 
 from tokenopt_tui.paths import Paths
 
-SESSION_TYPES = ("direct_chat", "cron_job", "sub_agent")
+#: The kinds of session, each with its own budget (`[budgets]`).
+SessionType = Literal["direct_chat", "cron_job", "sub_agent"]
+SESSION_TYPES: tuple[SessionType, ...] = get_args(SessionType)
+
+
+def as_session_type(value: str) -> SessionType:
+    """Narrow a stored or typed session type; anything else is a caller's bug."""
+    for known in SESSION_TYPES:
+        if value == known:
+            return known
+    raise ValueError(f"unknown session type {value!r}; expected one of {SESSION_TYPES}")
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 EMBEDDED = "embedded"
 ENV_PREFIX = "TOKENOPT__"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from tokenopt_tui.config import SessionType, as_session_type
 from tokenopt_tui.core.budget import Budget, Level
 from tokenopt_tui.core.context import Context, Entry, make_entry
 from tokenopt_tui.core.events import (
@@ -34,6 +35,7 @@ from tokenopt_tui.core.events import (
     TokenReceived,
     UsageRecorded,
 )
+from tokenopt_tui.core.faults import FailureKind
 from tokenopt_tui.core.ports import SessionDeps
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Role, Usage, as_role
@@ -62,8 +64,8 @@ FORCED_KEEP_LAST = 2
 #: Failures where the provider refused the request outright: with no text streamed,
 #: nothing was processed, so nothing is charged. Any other end (a timeout, a stall, a
 #: cancel, a kill) is charged the prompt at least: the provider may have read it.
-REFUSED_KINDS = frozenset({"connection", "rate_limit", "not_found", "rejected", "server",
-                           "unavailable"})
+REFUSED_KINDS: frozenset[FailureKind] = frozenset(
+    {"connection", "rate_limit", "not_found", "rejected", "server", "unavailable"})
 #: Skills are matched on the ask, not on pasted material: the head and tail of a long
 #: request (where people put the question) stand for the whole.
 ASK_HEAD_CHARS = 1_200
@@ -85,7 +87,7 @@ def utc_now() -> str:
 class ChatSession:
     """One conversation: its context view, its budget and its requests."""
 
-    def __init__(self, services: SessionDeps, session_id: int, session_type: str,
+    def __init__(self, services: SessionDeps, session_id: int, session_type: SessionType,
                  context: Context | None = None, tier: int | None = None) -> None:
         self.services = services
         self.session_id = session_id
@@ -101,7 +103,7 @@ class ChatSession:
         self._task_type: str | None = None  # the classifier's, for the dashboard
 
     @classmethod
-    async def start(cls, services: SessionDeps, session_type: str = "direct_chat",
+    async def start(cls, services: SessionDeps, session_type: SessionType = "direct_chat",
                     title: str | None = None, tier: int | None = None,
                     seed: str | None = None) -> ChatSession:
         """A new session; `seed` (a summary) becomes its first, system, message."""
@@ -122,7 +124,7 @@ class ChatSession:
         row = await store.get_session(session_id)
         if row is None:
             raise LookupError(f"no session {session_id} in {services.store.path}")
-        session = cls(services, session_id, row.type, tier=tier)
+        session = cls(services, session_id, as_session_type(row.type), tier=tier)
         session._titled = row.title is not None
         for m in await store.session_messages(session_id):
             if m.content:

@@ -98,8 +98,11 @@ class MessageRow:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MessageRow:
-        *head, estimated, interrupted = row
-        return cls(*head, bool(estimated), bool(interrupted))
+        (message_id, session_id, role, content, created_at, tier, model, prompt_tokens,
+         completion_tokens, cost_usd, estimated, interrupted) = row
+        return cls(message_id, session_id, role, content, created_at, tier, model,
+                   prompt_tokens, completion_tokens, cost_usd, bool(estimated),
+                   bool(interrupted))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tokenopt_tui.config import SessionType
 from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
@@ -64,7 +65,7 @@ class TokenoptApp(App[None]):
         Binding("ctrl+t", "show_dashboard", "Dashboard", id="show-dashboard"),
     ]
 
-    def __init__(self, services: Services, *, session_type: str = "direct_chat",
+    def __init__(self, services: Services, *, session_type: SessionType = "direct_chat",
                  resume_session_id: int | None = None, tier: int | None = None,
                  find_local_servers: LocalServerFinder | None = None) -> None:
         """`resume_session_id` < 0 means the most recent session (none: a new one).
@@ -136,7 +137,7 @@ class TokenoptApp(App[None]):
 
     # -- screens ------------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         budgets = self.services.config.budgets
         self._chat = ChatScreen(self.session_type, budgets.get(self.session_type, 0))
         return self._chat
@@ -148,7 +149,7 @@ class TokenoptApp(App[None]):
             raise RuntimeError("the chat screen is not created yet")
         return self._chat
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Stop reply", "Stop the reply being streamed",
                             self.action_cancel_reply)
@@ -247,13 +248,13 @@ class TokenoptApp(App[None]):
             elif isinstance(event, ContextCompacted):
                 self.chat.compression_panel.add_event(event)
 
-    def _open_store_screen(self, screen_type: type[Screen[None]]) -> None:
+    def _open_store_screen(self, screen_type: Callable[[Services], Screen[None]]) -> None:
         """Push a screen that reads the store (once: not over itself)."""
         if self.session is None:
             self.notify("The database is not open yet.", severity="warning", markup=False)
             return
-        if not isinstance(self.screen, screen_type):
-            self.push_screen(screen_type(self.services))  # type: ignore[call-arg]
+        if type(self.screen) is not screen_type:
+            self.push_screen(screen_type(self.services))
 
     def action_show_history(self) -> None:
         from tokenopt_tui.ui.screens.history import HistoryScreen  # on first use

@@ -34,9 +34,11 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from tokenopt_tui.config import Config, Endpoint, Tier
 from tokenopt_tui.core.events import ModelPreparing
+from tokenopt_tui.core.faults import FAULT_KINDS, FailureKind, FaultKind
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
 from tokenopt_tui.core.routing.cooldown import (
     DEFAULT_COOLDOWN_STEPS_S,
@@ -86,7 +88,7 @@ class AttemptFailed:
     model: str
     endpoint: str
     error: str
-    kind: str
+    kind: FailureKind
     partial_text: str = ""
     retry_after_s: float | None = None
     cooldown_until: float | None = None
@@ -157,15 +159,9 @@ RouterItem = (AttemptStarted | AttemptFailed | AttemptCut | PaidEscalation | Rou
               | TextReceived | UsageReported | ModelPreparing)
 
 
-# --- configuration checks ------------------------------------------------------------
-
 # --- fault classification -------------------------------------------------------------
 
-FAULT_KINDS = frozenset({"connection", "timeout", "rate_limit", "server", "not_found", "rejected",
-                         "empty", "malformed", "unavailable", "error"})
-
-
-def kind_for_status(status: int) -> str:
+def kind_for_status(status: int) -> FaultKind:
     if status == 429:
         return "rate_limit"
     if status == 404:
@@ -177,12 +173,13 @@ def kind_for_status(status: int) -> str:
     return "rejected"
 
 
-def classify_fault(exc: BaseException) -> tuple[str, int | None]:
+def classify_fault(exc: BaseException) -> tuple[FaultKind, int | None]:
     """(kind, HTTP status) of a provider fault, by duck typing: no SDK import here."""
     chain = exception_chain(exc)
     status = getattr(exc, "status", None)
-    if isinstance(kind := getattr(exc, "kind", None), str) and kind in FAULT_KINDS:
-        return kind, status if isinstance(status, int) else None
+    kind = getattr(exc, "kind", None)
+    if kind in FAULT_KINDS:
+        return cast(FaultKind, kind), status if isinstance(status, int) else None
     if not isinstance(status, int):
         status = next((s for e in chain if isinstance(s := getattr(e, "status_code", None), int)),
                       None)
