@@ -18,7 +18,8 @@ from tokenopt_tui.store.errors import StoreError
 
 SqlParam = str | int | float | bytes | None
 
-# The plan's dashboard queries, run exactly as written (see DESIGN.md section 2).
+# The plan's dashboard queries, run exactly as written: they read
+# sessions(created_at, model, tokens_used) and skill_invocations(skill_name, tokens_used).
 DAILY_TOKENS_BY_MODEL_SQL = (
     "SELECT DATE(created_at) AS day, model, SUM(tokens_used) AS tokens FROM sessions "
     "GROUP BY day, model ORDER BY day DESC, tokens DESC"
