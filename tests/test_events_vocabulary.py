@@ -55,6 +55,8 @@ def sample(cls: type[Event]) -> Event:
         hint = hints[f.name]
         if typing.get_origin(hint) is tuple:
             values[f.name] = ("first", "second")
+        elif typing.get_origin(hint) is typing.Literal:  # a closed vocabulary: its last word
+            values[f.name] = typing.get_args(hint)[-1]
         else:
             values[f.name] = SAMPLE[hint]
     return cls(**values)
@@ -210,3 +212,14 @@ def test_no_isinstance_ladder_over_events_outside_the_presenter() -> None:
                for where, n in _event_isinstance_counts(ast.parse(f.read_text())).items()
                if n >= 3}
     assert ladders == {}, "put the words in core/presenter.py, or dispatch on the type"
+
+
+def test_a_word_outside_a_closed_vocabulary_does_not_decode() -> None:
+    """TierFailed.fault and BudgetWarned.level are Literal types: a stored word they do
+    not admit (a row from a future version) gives None, not an event with a stray word."""
+    failed = sample(EVENT_TYPES["TierFailed"])
+    payload = failed.stored_dict()
+    assert decode_event("TierFailed", payload) == failed
+    assert decode_event("TierFailed", {**payload, "fault": "gremlins"}) is None
+    warned = sample(EVENT_TYPES["BudgetWarned"])
+    assert decode_event("BudgetWarned", {**warned.stored_dict(), "level": "panic"}) is None

@@ -16,7 +16,9 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+from tokenopt_tui.core.faults import FailureKind
 
 #: Every Event subclass by name (its `kind`), filled in as the classes are defined.
 EVENT_TYPES: dict[str, type[Event]] = {}
@@ -121,7 +123,7 @@ class BudgetWarned(Event):
     used: int
     limit: int
     percent: int = 0
-    level: str = "warn"
+    level: Literal["warn", "compress"] = "warn"
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ class TierFailed(Event):
     tier: int
     model: str
     endpoint: str
-    fault: str  # connection, timeout, rate_limit, server, …; unavailable/cooldown when skipped
+    fault: FailureKind  # connection, timeout, …; unavailable/cooldown/paid_blocked when skipped
     error: str
     skipped: bool = False
 
@@ -253,11 +255,21 @@ def _fields(cls: type[Event]) -> list[tuple[dataclasses.Field[Any], Any]]:
     return cached
 
 
+def _literal_words(hint: Any) -> set[Any]:
+    """Every word a (possibly nested) Literal type admits."""
+    words: set[Any] = set()
+    for arg in typing.get_args(hint):
+        words |= _literal_words(arg) if typing.get_origin(arg) is Literal else {arg}
+    return words
+
+
 def _coerce(value: Any, hint: Any) -> Any:
     """`value` as read from JSON, checked against the field's type (`_INVALID` when it
     does not fit): JSON has no tuples and writes 1.0 as 1 only by hand."""
     if hint is bool:
         return value if isinstance(value, bool) else _INVALID
+    if typing.get_origin(hint) is Literal:  # a closed vocabulary: a word it lacks is unusable
+        return value if value in _literal_words(hint) else _INVALID
     if hint is int:
         return value if isinstance(value, int) and not isinstance(value, bool) else _INVALID
     if hint is float:
