@@ -260,3 +260,22 @@ async def test_export_timeline_of_a_session_that_skipped_a_keyless_tier(tmp_path
     model = services.config.tier(2).endpoints[0].model
     assert f"tier 2 ({model}) skipped: key missing: set OPENROUTER_API_KEY" in markdown
     assert "failed: unavailable" not in markdown
+
+
+def test_a_hostile_skill_file_is_inert_in_the_skills_commands(xdg_env) -> None:
+    """Skills come from public collections: their front matter and body are untrusted."""
+    folder = Path(xdg_env["XDG_DATA_HOME"]) / "tokenopt" / "skills" / "evil-skill"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text(
+        "---\nname: evil-skill\ndescription: \"Deploy helper\\e]52;c;cHduZWQ=\\a\\e[2J "
+        "for staging\"\n---\n# Body\n" + HOSTILE + "\n", encoding="utf-8")
+    for args in (["skills", "list"], ["skills", "list", "--json"],
+                 ["skills", "show", "evil-skill"], ["skills", "match", "/evil-skill deploy it"]):
+        result = cli_bytes(args, xdg_env)
+        assert result.returncode == 0, result.stderr
+        text = assert_no_raw_controls(result.stdout, " ".join(args))
+        assert_no_raw_controls(result.stderr, " ".join(args))
+        assert "evil-skill" in text
+        if "--json" in args:
+            [row] = [r for r in json.loads(text)["skills"] if r["name"] == "evil-skill"]
+            assert "\x1b]52;c;" in row["description"]  # kept as data, escaped on output

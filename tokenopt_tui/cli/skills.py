@@ -7,13 +7,12 @@ folder has a problem (each listed with its file), 0 when all are usable.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from tokenopt_tui.config import Config
-from tokenopt_tui.core.text import terminal_safe
+from tokenopt_tui.core.text import Writable, json_dumps_safe, one_line, terminal_safe
 from tokenopt_tui.paths import Paths
 
 
@@ -34,9 +33,14 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, config: Config, paths: Paths,
-        out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+        out: Writable = sys.stdout, err: Writable = sys.stderr) -> int:
+    """Skill files come from anywhere (public collections): everything written goes
+    through the sanitiser, as the history commands do."""
     from tokenopt_tui.core.skills.library import SkillLibrary
+    from tokenopt_tui.core.text import SafeWriter
     from tokenopt_tui.resources import bundled_dir
+
+    out, err = SafeWriter(out), SafeWriter(err)
 
     if args.skills_command == "check":
         return _check(args.folder, config, out, args.json)
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace, config: Config, paths: Paths,
         else:
             for row in rows:
                 out.write(f"{row['name']:<24} {row['agent']:<8} {row['source']:<8} "
-                          f"{_clip(row['description'], 60)}\n")
+                          f"{one_line(row['description'], 60)}\n")
             out.write(f"{len(rows)} skills\n")
         _warn(registry.problems + registry.shadowed, err)
         return 0
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace, config: Config, paths: Paths,
     return 0
 
 
-def _check(folder: Path, config: Config, out: TextIO, as_json: bool) -> int:
+def _check(folder: Path, config: Config, out: Writable, as_json: bool) -> int:
     from tokenopt_tui.core.skills.registry import SKILL_FILE, SkillError, SkillRegistry, Source
 
     folder = folder.expanduser()
@@ -144,20 +148,16 @@ def _row(skill: Any) -> dict[str, Any]:
             "tags": list(skill.tags)}
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+def _dump(data: Any, out: Writable) -> None:
+    out.write(json_dumps_safe(data, default=str) + "\n")
 
 
-def _dump(data: Any, out: TextIO) -> None:
-    out.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def _warn(problems: list[Any], err: TextIO) -> None:
+def _warn(problems: list[Any], err: Writable) -> None:
     for p in problems:
         err.write(f"tokenopt: skill skipped: {p}\n")
 
 
-def _unknown(name: str, names: list[str], err: TextIO) -> None:
+def _unknown(name: str, names: list[str], err: Writable) -> None:
     from rapidfuzz import process
 
     close = process.extractOne(name, names, score_cutoff=60) if names else None

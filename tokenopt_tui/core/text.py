@@ -62,7 +62,8 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
-def json_dumps_safe(data: Any, *, indent: int | None = 2) -> str:
+def json_dumps_safe(data: Any, *, indent: int | None = 2,
+                    default: Callable[[Any], Any] | None = None) -> str:
     """JSON text safe to print: readable non-ASCII, but every control escaped.
 
     Like `json.dumps(..., ensure_ascii=False)` (C0 already comes out as \\uXXXX), with
@@ -70,7 +71,8 @@ def json_dumps_safe(data: Any, *, indent: int | None = 2) -> str:
     These characters can only occur inside JSON strings, so the escaping is exact:
     `json.loads` gives back the original text.
     """
-    return _JSON_RAW.sub(_json_escape, json.dumps(data, ensure_ascii=False, indent=indent))
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=default)
+    return _JSON_RAW.sub(_json_escape, text)
 
 
 class Writable(Protocol):
