@@ -34,6 +34,7 @@ from tokenopt_tui.core.events import (
     TierFailed,
     TokenReceived,
     UsageRecorded,
+    decode_event,
 )
 from tokenopt_tui.core.faults import FailureKind
 from tokenopt_tui.core.ports import SessionDeps
@@ -129,16 +130,18 @@ class ChatSession:
         for m in await store.session_messages(session_id):
             if m.content:
                 session.context.add(await session._entry(as_role(m.role), m.content, m.id))
-        compacted = await store.last_event(session_id, "ContextCompacted")
-        if compacted is not None and compacted.payload.get("summary"):
-            session.context.apply_summary(str(compacted.payload["summary"]),
-                                          int(compacted.payload.get("upto", 0)))
+        row_of_compaction = await store.last_event(session_id, "ContextCompacted")
+        compacted = row_of_compaction and decode_event(row_of_compaction.kind,
+                                                       row_of_compaction.payload)
+        if isinstance(compacted, ContextCompacted) and compacted.summary:
+            session.context.apply_summary(compacted.summary, compacted.upto)
         session.tokens_used = row.tokens_used
         session._announced = session.budget_state.level(row.tokens_used)
         if row.status == "halted":
             session.halted = True
-            halted = await store.last_event(session_id, "SessionHalted")
-            session.halt_summary = str(halted.payload.get("summary", "")) if halted else ""
+            row_of_halt = await store.last_event(session_id, "SessionHalted")
+            halted = row_of_halt and decode_event(row_of_halt.kind, row_of_halt.payload)
+            session.halt_summary = halted.summary if isinstance(halted, SessionHalted) else ""
         return session
 
     @classmethod
