@@ -6,11 +6,10 @@ use it exactly as the TUI does.
 
 from __future__ import annotations
 
+from tokenopt_tui.store.accounting import DAILY_TOKENS_BY_MODEL_SQL, SKILL_USAGE_SQL
 from tokenopt_tui.store.db import Store
 from tokenopt_tui.store.errors import StoreError
 from tokenopt_tui.store.queries import (
-    DAILY_TOKENS_BY_MODEL_SQL,
-    SKILL_USAGE_SQL,
     EventRow,
     HistoryRow,
     MessageRow,

@@ -22,8 +22,9 @@ from types import TracebackType
 import aiosqlite
 
 from tokenopt_tui.store import migrations
+from tokenopt_tui.store.accounting import AccountingQueries
 from tokenopt_tui.store.errors import StoreError
-from tokenopt_tui.store.queries import SqlParam, StoreQueries
+from tokenopt_tui.store.queries import SqlParam
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -149,7 +150,7 @@ async def _enable_wal(conn: aiosqlite.Connection) -> None:
             await asyncio.sleep(0.02)
 
 
-class Store(StoreQueries):
+class Store(AccountingQueries):
     """The tokenopt database. Create with `await Store.open(path)`; close when done.
 
     Safe to share between asyncio tasks: an internal lock keeps one task's
