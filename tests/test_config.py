@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import loopback_tiers, run_cli, write_config
 
-from tokenopt_tui.config import ConfigError, add_local_server, load_config
+from tokenopt_tui.config import ConfigError, load_config
+from tokenopt_tui.config_edit import add_local_server
 from tokenopt_tui.paths import Paths
 
 

@@ -344,7 +344,8 @@ class TokenoptApp(App[None]):
         """Append the accepted server to the config (a few bytes: done on the loop)."""
         from datetime import date
 
-        from tokenopt_tui.config import ConfigError, add_local_server
+        from tokenopt_tui.config import ConfigError
+        from tokenopt_tui.config_edit import add_local_server
 
         file = self.services.paths.config_file
         try:

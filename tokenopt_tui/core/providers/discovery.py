@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokenopt_tui.config import Config, local_server_snippet
+from tokenopt_tui.config import Config
+from tokenopt_tui.config_edit import local_server_snippet
 from tokenopt_tui.core.text import terminal_safe
 
 #: The ports local servers listen on by default, and who usually listens there.
