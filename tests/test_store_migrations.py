@@ -9,6 +9,7 @@ import aiosqlite
 import pytest
 
 from tokenopt_tui.store import Store, StoreError
+from tokenopt_tui.store.accounting import CallFigures
 from tokenopt_tui.store.migrations import (
     Step,
     latest_version,
@@ -213,8 +214,9 @@ async def test_step_6_from_v5_marks_old_calls_settled_and_charges_in_flight(
         await store.model_call_progress(call, prompt_tokens=100, completion_tokens=40,
                                         cost_usd=0.02)
         assert await store.session_tokens(1) == 175
-        await store.settle_model_call(call, message_id=None, latency_ms=5.0, prompt_tokens=90,
-                                      completion_tokens=44, cost_usd=0.015)
+        await store.settle_model_call(call, CallFigures(message_id=None, latency_ms=5.0,
+                                                        prompt_tokens=90, completion_tokens=44,
+                                                        cost_usd=0.015))
         assert await store.session_tokens(1) == 35 + 134
         row = await store.get_session(1)
         assert row is not None and row.model == "m2" and abs(row.cost_usd - 0.015) < 1e-9

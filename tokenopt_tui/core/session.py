@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from tokenopt_tui.config import SessionType, as_session_type
 from tokenopt_tui.core.budget import Budget, Level
@@ -52,6 +52,7 @@ from tokenopt_tui.core.routing.router import (
 )
 from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
+from tokenopt_tui.store.accounting import CallFigures
 
 E = TypeVar("E", bound=Event)
 
@@ -515,23 +516,15 @@ class ChatSession:
                           usage.cost_usd)
         attempt.usage, attempt.cost = usage, cost
         attempt.latency_ms = (time.perf_counter() - attempt.started) * 1000
-        store = self.services.store
-        figures: dict[str, Any] = {
-            "message_id": attempt.reply_id, "latency_ms": attempt.latency_ms,
-            "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-            "cached_tokens": usage.cached_tokens, "reasoning_tokens": usage.reasoning_tokens,
-            "cost_usd": cost, "estimated": usage.estimated, "error": error,
-            "task_type": task_type or self._task_type}
+        if attempt.call_id is None:  # every attempt is started when sent; never free
+            await self._start_call(attempt, task_type)
+        assert attempt.call_id is not None
+        await self.services.store.settle_model_call(attempt.call_id, CallFigures(
+            attempt.reply_id, attempt.latency_ms, usage.prompt_tokens, usage.completion_tokens,
+            usage.cached_tokens, usage.reasoning_tokens, cost, usage.estimated, error,
+            task_type or self._task_type))
         spent = usage.prompt_tokens + usage.completion_tokens
-        if attempt.call_id is not None:
-            await store.settle_model_call(attempt.call_id, **figures)
-            self.tokens_used += spent - attempt.charged_tokens
-        else:
-            await store.record_model_call(
-                self.session_id, tier=attempt.tier, provider=provider.kind,
-                endpoint=provider.endpoint, model=provider.model,
-                started_at=attempt.started_at, **figures)
-            self.tokens_used += spent
+        self.tokens_used += spent - attempt.charged_tokens
         attempt.charged_tokens, attempt.charged_cost = spent, cost
         return spent, cost
 

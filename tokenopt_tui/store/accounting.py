@@ -3,6 +3,7 @@ plan's dashboard queries: the query layer db.Store is built on, above queries.py
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from tokenopt_tui.store.errors import StoreError
@@ -18,6 +19,22 @@ SKILL_USAGE_SQL = (
     "SELECT skill_name, COUNT(*) AS invocations, SUM(tokens_used) AS tokens "
     "FROM skill_invocations GROUP BY skill_name ORDER BY invocations DESC"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CallFigures:
+    """A finished call's figures, as `settle_model_call` writes them."""
+
+    message_id: int | None
+    latency_ms: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    estimated: bool = False
+    error: str | None = None
+    task_type: str | None = None
 
 
 class AccountingQueries(StoreQueries):
@@ -51,39 +68,12 @@ class AccountingQueries(StoreQueries):
         op = f"record_model_call(session {session_id}, {model!r})"
         started = started_at if isinstance(started_at, str) else utc_timestamp(started_at)
         async with self.transaction(op):
-            call_id = await self._insert(
-                op,
-                "INSERT INTO model_calls (session_id, message_id, tier, provider, endpoint, "
-                "model, started_at, latency_ms, prompt_tokens, completion_tokens, "
-                "cached_tokens, reasoning_tokens, cost_usd, estimated, error, task_type) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    session_id,
-                    message_id,
-                    tier,
-                    provider,
-                    endpoint,
-                    model,
-                    started,
-                    latency_ms,
-                    prompt_tokens,
-                    completion_tokens,
-                    cached_tokens,
-                    reasoning_tokens,
-                    cost_usd,
-                    int(estimated),
-                    error,
-                    task_type,
-                ),
-            )
-            changed = await self._update(
-                op,
-                "UPDATE sessions SET tokens_used = tokens_used + ?, cost_usd = cost_usd + ?, "
-                "model = CASE WHEN ? IS NULL THEN ? ELSE model END WHERE id = ?",
-                (prompt_tokens + completion_tokens, cost_usd, error, model, session_id),
-            )
-            if not changed:
-                raise StoreError(f"{op}: no such session")
+            call_id = await self.start_model_call(
+                session_id, tier=tier, provider=provider, endpoint=endpoint, model=model,
+                started_at=started, prompt_tokens=0, cost_usd=0.0, task_type=task_type)
+            await self.settle_model_call(call_id, CallFigures(
+                message_id, latency_ms, prompt_tokens, completion_tokens, cached_tokens,
+                reasoning_tokens, cost_usd, estimated, error, task_type))
         return call_id
 
     async def start_model_call(
@@ -152,36 +142,24 @@ class AccountingQueries(StoreQueries):
                 "cost_usd = ?, message_id = COALESCE(?, message_id) WHERE id = ?",
                 (prompt_tokens, completion_tokens, cost_usd, message_id, call_id))
 
-    async def settle_model_call(
-        self,
-        call_id: int,
-        *,
-        message_id: int | None,
-        latency_ms: float | None,
-        prompt_tokens: int,
-        completion_tokens: int,
-        cached_tokens: int = 0,
-        reasoning_tokens: int = 0,
-        cost_usd: float = 0.0,
-        estimated: bool = False,
-        error: str | None = None,
-        task_type: str | None = None,
-    ) -> None:
+    async def settle_model_call(self, call_id: int, figures: CallFigures) -> None:
         """The call ended: its final usage replaces the in-flight charge (the session
         total moves by the difference); `sessions.model` moves only on success."""
         op = f"settle_model_call({call_id})"
+        f = figures
         async with self.transaction(op):
-            await self._recharge(op, call_id, prompt_tokens + completion_tokens, cost_usd)
+            await self._recharge(op, call_id, f.prompt_tokens + f.completion_tokens, f.cost_usd)
             await self._update(
                 op,
                 "UPDATE model_calls SET message_id = COALESCE(?, message_id), latency_ms = ?, "
                 "prompt_tokens = ?, completion_tokens = ?, cached_tokens = ?, "
                 "reasoning_tokens = ?, cost_usd = ?, estimated = ?, error = ?, "
                 "task_type = COALESCE(?, task_type), in_flight = 0 WHERE id = ?",
-                (message_id, latency_ms, prompt_tokens, completion_tokens, cached_tokens,
-                 reasoning_tokens, cost_usd, int(estimated), error, task_type, call_id),
+                (f.message_id, f.latency_ms, f.prompt_tokens, f.completion_tokens,
+                 f.cached_tokens, f.reasoning_tokens, f.cost_usd, int(f.estimated), f.error,
+                 f.task_type, call_id),
             )
-            if error is None:
+            if f.error is None:
                 await self._update(
                     op, "UPDATE sessions SET model = (SELECT model FROM model_calls "
                     "WHERE id = ?) WHERE id = (SELECT session_id FROM model_calls WHERE id = ?)",
