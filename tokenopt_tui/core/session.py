@@ -481,7 +481,7 @@ class ChatSession:
             endpoint=provider.endpoint, model=provider.model, started_at=attempt.started_at,
             prompt_tokens=attempt.prompt_estimate, cost_usd=cost,
             task_type=task_type or self._task_type)
-        attempt.charged_tokens, attempt.charged_cost = attempt.prompt_estimate, cost
+        attempt.charged_tokens = attempt.prompt_estimate
         self.tokens_used += attempt.prompt_estimate
 
     async def _flush(self, attempt: _Attempt) -> None:
@@ -498,7 +498,7 @@ class ChatSession:
             completion_tokens=completion, cost_usd=cost, message_id=attempt.reply_id,
             content="".join(attempt.parts))
         self.tokens_used += attempt.prompt_estimate + completion - attempt.charged_tokens
-        attempt.charged_tokens, attempt.charged_cost = attempt.prompt_estimate + completion, cost
+        attempt.charged_tokens = attempt.prompt_estimate + completion
 
     async def _record_call(self, attempt: _Attempt, usage: Usage | None, error: str | None,
                            task_type: str | None = None, refused: bool = False
@@ -525,7 +525,7 @@ class ChatSession:
             task_type or self._task_type))
         spent = usage.prompt_tokens + usage.completion_tokens
         self.tokens_used += spent - attempt.charged_tokens
-        attempt.charged_tokens, attempt.charged_cost = spent, cost
+        attempt.charged_tokens = spent
         return spent, cost
 
     async def _finish(self, attempt: _Attempt, usage: Usage | None,
@@ -580,7 +580,6 @@ class _Attempt:
     prompt_estimate: int = 0
     call_id: int | None = None  # the in-flight model_calls row, from the moment it is sent
     charged_tokens: int = 0  # what the budget holds for this call so far
-    charged_cost: float = 0.0
     streamed_tokens: int = 0  # completion estimate at the last flush
 
 

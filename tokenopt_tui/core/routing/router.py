@@ -488,7 +488,9 @@ class Router:
         stream = provider.stream(list(messages), max_tokens)
         # An in-process model cannot hang on a socket, and its prefill may be slow.
         timeout_s = None if endpoint.kind == "mlx" else endpoint.timeout_s
-        client_limit = client_token_limit(max_tokens)
+        # The in-process model stops at max_tokens itself: only a server's text is counted,
+        # so the local tier's per-token path does no tokenizing.
+        client_limit = None if endpoint.kind == "mlx" else client_token_limit(max_tokens)
         try:
             async with contextlib.aclosing(
                     _guarded(stream, timeout_s, provider.endpoint, deadline)) as guarded:
@@ -497,8 +499,10 @@ class Router:
                         out.usage = item
                     elif item:
                         out.parts.append(item)
-                        out.tokens += count_tokens(item)
                         yield TextReceived(item)
+                        if client_limit is None:
+                            continue
+                        out.tokens += count_tokens(item)
                         if out.tokens > client_limit:
                             out.cut = AttemptCut("max_tokens", (
                                 f"reply cut at {out.tokens:,} tokens: {provider.endpoint} kept "
