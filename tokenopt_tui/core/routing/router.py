@@ -490,7 +490,7 @@ class Router:
         timeout_s = None if endpoint.kind == "mlx" else endpoint.timeout_s
         # The in-process model stops at max_tokens itself: only a server's text is counted,
         # so the local tier's per-token path does no tokenizing.
-        client_limit = None if endpoint.kind == "mlx" else client_token_limit(max_tokens)
+        client_limit = None if provider.kind == "mlx" else client_token_limit(max_tokens)
         try:
             async with contextlib.aclosing(
                     _guarded(stream, timeout_s, provider.endpoint, deadline)) as guarded:
