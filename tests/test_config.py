@@ -279,3 +279,33 @@ def test_adding_a_local_server_refuses_to_break_the_file(xdg_env) -> None:
     with pytest.raises(ConfigError, match="was not added"):
         add_local_server(file, "http://127.0.0.1:8080/v1", "m")
     assert file.read_text() == original
+
+
+def test_early_openblas_reexec_is_undone_when_the_config_turns_it_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tokenopt` preloads OpenBLAS before reading the config; `local.openblas = false`
+    then re-executes once more with the user's own LD_PRELOAD, and never loops."""
+    from tokenopt_tui import blas
+    from tokenopt_tui.cli import guess_command
+
+    if blas.find_openblas() is None:
+        pytest.skip("OpenBLAS is not installed here")
+    execs: list[dict[str, str]] = []
+
+    def fake_execve(path: str, args: list[str], env: dict[str, str]) -> None:
+        execs.append(env)
+
+    monkeypatch.setattr(blas.os, "execve", fake_execve)
+    assert [guess_command(a) for a in (["--tier", "2"], ["ask", "doctor"], ["stats"])] == [
+        "chat", "ask", "stats"]
+    blas.early_reexec(["ask", "hi"], env={"LD_PRELOAD": "libmine.so"})
+    early = execs[-1]
+    assert blas.find_openblas() in early["LD_PRELOAD"] and "libmine.so" in early["LD_PRELOAD"]
+    blas.reexec_with_openblas(["ask", "hi"], env=dict(early), enabled=True)
+    assert len(execs) == 1  # already preloaded: nothing to do
+    blas.reexec_with_openblas(["ask", "hi"], env=dict(early), enabled=False)
+    undone = execs[-1]
+    assert undone["LD_PRELOAD"] == "libmine.so" and blas.EARLY_VAR not in undone
+    blas.early_reexec(["ask", "hi"], env=dict(undone))
+    blas.reexec_with_openblas(["ask", "hi"], env=dict(undone), enabled=False)
+    assert len(execs) == 2  # the undone process is left alone

@@ -173,9 +173,13 @@ async def test_resume_latest_session(tmp_path: Path) -> None:
 
 
 def test_importing_the_ui_loads_nothing_heavy() -> None:
-    code = ("import sys, tokenopt_tui.ui.app\n"
-            "print(sorted(m for m in ('mlx', 'mlx_lm', 'openai', 'tiktoken', 'markdown_it') "
-            "if m in sys.modules))")
+    """Nor what is only needed after the first paint: the session, router, store, events."""
+    later = ("mlx", "mlx_lm", "openai", "tiktoken", "markdown_it", "tokenopt_tui.core.session",
+             "tokenopt_tui.core.routing.router", "tokenopt_tui.store.db",
+             "tokenopt_tui.core.events", "tokenopt_tui.core.providers.discovery")
+    code = ("import sys, tokenopt_tui.cli, tokenopt_tui.cli.chat, tokenopt_tui.ui.app, "
+            "tokenopt_tui.wiring\n"
+            f"print(sorted(m for m in {later!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "[]"

@@ -17,6 +17,8 @@ CANDIDATES = (
     "/usr/lib/aarch64-linux-gnu/openblas-pthread/libblas.so.3",
 )
 DISABLE_VAR = "TOKENOPT_OPENBLAS"
+#: Set by `early_reexec` to the LD_PRELOAD it replaced, so the config can still say no.
+EARLY_VAR = "TOKENOPT_PRELOAD_BEFORE"
 HINT = "install Debian's libopenblas0-pthread for much faster local inference"
 
 
@@ -68,12 +70,45 @@ def status(env: Mapping[str, str] | None = None, enabled: bool = True) -> str:
     return f"installed at {found}: preloaded by chat, ask and model prepare"
 
 
-def reexec_with_openblas(argv: list[str], env: MutableMapping[str, str] | None = None,
-                         enabled: bool = True) -> None:
-    """Replace this process with one that has OpenBLAS preloaded (no return on success)."""
-    new = preload_env(os.environ if env is None else env, enabled)
+def early_reexec(argv: list[str], env: MutableMapping[str, str] | None = None) -> None:
+    """Preload OpenBLAS before the config is read (no return on success).
+
+    The config's `local.openblas = false` is honoured afterwards by `reexec_with_openblas`,
+    which restores the environment this replaced.
+    """
+    env = os.environ if env is None else env
+    new = preload_env(env)
     if new is None:
         return
+    new[EARLY_VAR] = env.get("LD_PRELOAD", "")
+    _execute(argv, new)
+
+
+def undo_env(env: Mapping[str, str]) -> dict[str, str] | None:
+    """The environment from before `early_reexec`, or None when it did not run."""
+    if EARLY_VAR not in env:
+        return None
+    new = dict(env)
+    previous = new.pop(EARLY_VAR)
+    if previous:
+        new["LD_PRELOAD"] = previous
+    else:
+        new.pop("LD_PRELOAD", None)
+    return new
+
+
+def reexec_with_openblas(argv: list[str], env: MutableMapping[str, str] | None = None,
+                         enabled: bool = True) -> None:
+    """Replace this process with one that has OpenBLAS preloaded (no return on success);
+    when not `enabled` and `early_reexec` preloaded it, with one that has it no more."""
+    env = os.environ if env is None else env
+    new = preload_env(env, enabled) if enabled else undo_env(env)
+    if new is None:
+        return
+    _execute(argv, new)
+
+
+def _execute(argv: list[str], new: dict[str, str]) -> None:
     try:
         os.execve(sys.executable, [sys.executable, "-m", "tokenopt_tui", *argv], new)
     except OSError:

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenopt_tui.config import Config, Endpoint
-from tokenopt_tui.core.providers.base import Provider
-from tokenopt_tui.core.routing.router import Router
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.paths import Paths
-from tokenopt_tui.store import Store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported on first use: the chat paints before any of them is needed
+    from tokenopt_tui.core.providers.base import Provider
+    from tokenopt_tui.core.routing.router import Router
     from tokenopt_tui.core.skills.library import SkillLibrary
+    from tokenopt_tui.store import Store
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Services:
         they are also kept in the store, shared with other processes (and doctor)."""
         if self._router is None:
             from tokenopt_tui.core.routing.cooldown import StoreCooldowns
+            from tokenopt_tui.core.routing.router import Router
 
             self._router = Router(self.config, self.provider,
                                   spent_today_usd=lambda: self.store.spent_today_usd(),
@@ -85,6 +86,8 @@ class Services:
     async def open_store(self) -> Store:
         """Open (and migrate) the DB; raises StoreError naming the path on failure."""
         if self._store is None:
+            from tokenopt_tui.store import Store
+
             self._store = await Store.open(self.db_path)
         return self._store
 

@@ -20,11 +20,12 @@ def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
         print("tokenopt chat needs a terminal; use `tokenopt ask` for scripts",
               file=sys.stderr)
         return 2
-    from tokenopt_tui.core.providers.discovery import discover, ports_from_env
     from tokenopt_tui.ui.app import TokenoptApp
     from tokenopt_tui.wiring import make_services
 
     async def find_local_servers() -> list[Any]:
+        from tokenopt_tui.core.providers.discovery import discover, ports_from_env
+
         return await discover(ports_from_env(os.environ))
 
     services = make_services(config, paths)

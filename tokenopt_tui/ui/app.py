@@ -20,16 +20,15 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tokenopt_tui.config import SessionType
-from tokenopt_tui.core.session import ChatSession
-from tokenopt_tui.store import StoreError
 from tokenopt_tui.ui.screens.chat import ChatScreen
-from tokenopt_tui.wiring import Services
 
-if TYPE_CHECKING:  # the other screens are imported when first opened
+if TYPE_CHECKING:  # imported when first used: the chat paints before any of them
     from rich.console import RenderableType
 
     from tokenopt_tui.core.providers.discovery import LocalServer
+    from tokenopt_tui.core.session import ChatSession
     from tokenopt_tui.ui.screens.history import HistoryScreen
+    from tokenopt_tui.wiring import Services
 
     ResumeRequested = HistoryScreen.ResumeRequested
 from tokenopt_tui.ui.themes import (
@@ -196,6 +195,8 @@ class TokenoptApp(App[None]):
     @work(exclusive=True, group="session", exit_on_error=False, name="open session")
     async def open_session(self) -> None:
         """Open the store, start or resume the session, then warm the model up."""
+        from tokenopt_tui.core.session import ChatSession
+
         store = await self.services.open_store()
         resume_id = self.resume_session_id
         if resume_id is not None and resume_id < 0:  # "continue the latest session"
@@ -272,6 +273,8 @@ class TokenoptApp(App[None]):
     @work(exclusive=True, group="session", exit_on_error=False, name="resume session")
     async def resume_session(self, session_id: int) -> None:
         """Leave the history and continue a past session in the chat."""
+        from tokenopt_tui.core.session import ChatSession
+
         if self._chat is not None and self._chat.replying:
             self.notify("A reply is still streaming: stop it (Esc) first.",
                         severity="warning", markup=False)
@@ -451,6 +454,8 @@ class TokenoptApp(App[None]):
     @work(exclusive=True, group="session", exit_on_error=False, name="new session")
     async def action_new_session(self) -> None:
         """Ctrl+N: a new session; seeded with a summary when this one is halted."""
+        from tokenopt_tui.core.session import ChatSession
+
         old = self.session
         if old is None or (self._chat is not None and self._chat.replying):
             return
@@ -506,6 +511,8 @@ class TokenoptApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
             return
+        from tokenopt_tui.store.errors import StoreError
+
         error = event.worker.error
         where = str(getattr(error, "endpoint", "") or "")
         if isinstance(error, StoreError):

@@ -21,22 +21,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from tokenopt_tui.core.events import (
-    BudgetWarned,
-    ContextCompacted,
-    ErrorOccurred,
-    Event,
-    ModelPreparing,
-    PaidEscalated,
-    ReplyCompleted,
-    SessionHalted,
-    SkillLoaded,
-    TierChosen,
-    TierFailed,
-    TokenReceived,
-    UsageRecorded,
-)
-from tokenopt_tui.core.presenter import Audience, describe, explain_route
 from tokenopt_tui.ui.widgets.message import (
     ErrorMessage,
     MessageView,
@@ -48,8 +32,25 @@ from tokenopt_tui.ui.widgets.panels import BudgetPanel, CompressionPanel, Skills
 from tokenopt_tui.ui.widgets.prompt import PromptInput
 from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
 
-if TYPE_CHECKING:  # imported on first use: Markdown is not needed for the first paint
+if TYPE_CHECKING:  # imported on first use: neither Markdown nor the events (and their
+    # presenter) are needed for the first paint
+    from tokenopt_tui.core.events import (
+        BudgetWarned,
+        ContextCompacted,
+        ErrorOccurred,
+        Event,
+        ModelPreparing,
+        PaidEscalated,
+        ReplyCompleted,
+        SessionHalted,
+        SkillLoaded,
+        TierChosen,
+        TierFailed,
+        TokenReceived,
+        UsageRecorded,
+    )
     from tokenopt_tui.core.ports import SessionDeps
+    from tokenopt_tui.core.presenter import Audience
     from tokenopt_tui.ui.widgets.reply import AssistantMessage
 
 #: How a provider says its endpoint has no key (openai_compat.availability).
@@ -247,11 +248,21 @@ class ChatScreen(Screen[None]):
     def explain_route(self) -> str:
         """The last request's routing, in order (/why): tiers skipped or failed, and why
         each tried tier was chosen (worded by the presenter)."""
+        from tokenopt_tui.core.presenter import explain_route
+
         return explain_route(self.route_log, self.requests, self.tier_label)
+
+    def describe(self, event: Event) -> str | None:
+        """The presenter's words for `event`, told to this screen's audience."""
+        from tokenopt_tui.core.presenter import describe
+
+        return describe(event, self.audience)
 
     @property
     def audience(self) -> Audience:
         """Who reads this screen's notices: the chat, about its current session."""
+        from tokenopt_tui.core.presenter import Audience
+
         session = self._session
         if session is None:
             return Audience("chat", None, self._session_type)
@@ -396,7 +407,7 @@ class ChatScreen(Screen[None]):
         try:
             try:
                 async for event in events:
-                    play = self._PLAY.get(type(event))
+                    play = self._play_table().get(type(event))
                     if play is None:
                         self.show_event(event)
                     else:
@@ -464,19 +475,30 @@ class ChatScreen(Screen[None]):
         playing.failed = True
         self.show_event(event)
 
-    _PLAY: ClassVar[dict[type[Event], Callable[[Any, _Playing, Any], Awaitable[None]]]] = {
-        TokenReceived: _play_token, TierChosen: _play_chosen, ModelPreparing: _play_preparing,
-        UsageRecorded: _play_usage, TierFailed: _play_failed,
-        ReplyCompleted: _play_completed, ErrorOccurred: _play_error,
-    }
+    _PLAY: ClassVar[dict[type[Event], Callable[[Any, _Playing, Any], Awaitable[None]]]] = {}
+
+    @classmethod
+    def _play_table(cls) -> dict[type[Event], Callable[[Any, _Playing, Any], Awaitable[None]]]:
+        """The events `play_reply` draws itself (built with the first reply: the events
+        module is not needed for the first paint)."""
+        if not cls._PLAY:
+            from tokenopt_tui.core import events as ev
+
+            cls._PLAY.update({
+                ev.TokenReceived: cls._play_token, ev.TierChosen: cls._play_chosen,
+                ev.ModelPreparing: cls._play_preparing, ev.UsageRecorded: cls._play_usage,
+                ev.TierFailed: cls._play_failed, ev.ReplyCompleted: cls._play_completed,
+                ev.ErrorOccurred: cls._play_error,
+            })
+        return cls._PLAY
 
     def show_event(self, event: Event) -> None:
         """Events that are not part of the streamed text: those in `_SHOW` also drive a
         panel or a toast; any other is a notice in the presenter's words."""
-        show = self._SHOW.get(type(event))
+        show = self._show_table().get(type(event))
         if show is not None:
             show(self, event)
-        elif (text := describe(event, self.audience)) is not None:
+        elif (text := self.describe(event)) is not None:
             self.add_notice(text)
 
     def _show_error(self, event: ErrorOccurred) -> None:
@@ -488,28 +510,28 @@ class ChatScreen(Screen[None]):
                    if event.skipped and event.fault == "unavailable" else None)
         if missing is not None:
             self._keyless.append((missing.group(1), event.tier))
-        if (text := describe(event, self.audience)) is not None:
+        if (text := self.describe(event)) is not None:
             self.add_notice(text)
 
     def _show_paid(self, event: PaidEscalated) -> None:
-        text = describe(event, self.audience) or ""
+        text = self.describe(event) or ""
         self.add_notice(text)
         self.notify(text, title="Paid model", severity="warning", markup=False)
 
     def _show_budget(self, event: BudgetWarned) -> None:
-        text = describe(event, self.audience) or ""
+        text = self.describe(event) or ""
         self.add_notice(text)
         self.notify(text, title="Budget", severity="warning", timeout=8, markup=False)
 
     def _show_compacted(self, event: ContextCompacted) -> None:
         self.compression_panel.add_event(event)
-        self.add_notice(describe(event, self.audience) or "")
+        self.add_notice(self.describe(event) or "")
         self._update_estimate()
 
     def _show_halted(self, event: SessionHalted) -> None:
         self.budget_panel.set_usage(event.used, event.limit)
         self.budget_panel.set_halted(True)
-        self.add_notice(describe(event, self.audience) or "")
+        self.add_notice(self.describe(event) or "")
         if event.pending and not self.prompt.value:
             self.prompt.value = event.pending
         self.post_message(self.HaltOffered(event))
@@ -517,11 +539,21 @@ class ChatScreen(Screen[None]):
     def _show_skill(self, event: SkillLoaded) -> None:
         self.skills_panel.add_event(event)  # the panel says it; no notice in the list
 
-    _SHOW: ClassVar[dict[type[Event], Callable[[Any, Any], None]]] = {
-        ErrorOccurred: _show_error, TierFailed: _show_failed, PaidEscalated: _show_paid,
-        BudgetWarned: _show_budget, ContextCompacted: _show_compacted,
-        SessionHalted: _show_halted, SkillLoaded: _show_skill,
-    }
+    _SHOW: ClassVar[dict[type[Event], Callable[[Any, Any], None]]] = {}
+
+    @classmethod
+    def _show_table(cls) -> dict[type[Event], Callable[[Any, Any], None]]:
+        """The events `show_event` hands to a panel or a toast (built on first use)."""
+        if not cls._SHOW:
+            from tokenopt_tui.core import events as ev
+
+            cls._SHOW.update({
+                ev.ErrorOccurred: cls._show_error, ev.TierFailed: cls._show_failed,
+                ev.PaidEscalated: cls._show_paid, ev.BudgetWarned: cls._show_budget,
+                ev.ContextCompacted: cls._show_compacted, ev.SessionHalted: cls._show_halted,
+                ev.SkillLoaded: cls._show_skill,
+            })
+        return cls._SHOW
 
     async def _new_reply(self, tier: int | None, model: str) -> AssistantMessage:
         """Mount (and wait for) the reply widget: streaming into an unmounted

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from textual import events
@@ -24,8 +25,10 @@ from textual.widgets import Collapsible, Label, ProgressBar, Static
 
 from tokenopt_tui.config import BudgetThresholds
 from tokenopt_tui.core.budget import Budget, Level
-from tokenopt_tui.core.events import ContextCompacted, SkillLoaded
 from tokenopt_tui.core.text import terminal_safe
+
+if TYPE_CHECKING:  # events arrive after the first paint; their module is imported then
+    from tokenopt_tui.core.events import ContextCompacted, SkillLoaded
 
 BANDS = ("-green", "-yellow", "-red")
 #: The colour of each budget level; `core.budget.Budget` decides the level.

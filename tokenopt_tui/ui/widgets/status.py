@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label, ProgressBar, Static
 
-from tokenopt_tui.core.events import ModelPreparing
 from tokenopt_tui.core.text import terminal_safe
+
+if TYPE_CHECKING:  # imported with the first event, after the first paint
+    from tokenopt_tui.core.events import ModelPreparing
 
 #: At most this many status repaints per second while tokens stream in.
 STATUS_UPDATES_PER_S = 10
