@@ -1,4 +1,5 @@
-"""A normal (non-editable) install ships themes/ and skills/ and the `tokenopt` script."""
+"""A normal (non-editable) install ships themes/, skills/, the benchmark's workload and
+the `tokenopt` script."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def test_wheel_ships_themes_and_skills_found_through_importlib_resources(tmp_pat
     assert "tokenopt_tui/skills/README.md" in names
     assert any(n.startswith("tokenopt_tui/themes/") and n.endswith(".toml") for n in names)
     assert "tokenopt_tui/store/migrations/0001_initial.sql" in names
+    assert "tokenopt_tui/workload/day.jsonl" in names  # `tokenopt bench`'s simulated day
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "tokenopt = tokenopt_tui.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
@@ -26,10 +28,12 @@ def test_wheel_ships_themes_and_skills_found_through_importlib_resources(tmp_pat
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
                     str(target), str(wheel)], check=True, capture_output=True)
     code = ("from tokenopt_tui.resources import bundled_dir; "
-            "print(bundled_dir('skills')); print(bundled_dir('themes'))")
+            "print(bundled_dir('skills')); print(bundled_dir('themes')); "
+            "from tokenopt_tui.core.bench.workload import workload_dir; print(workload_dir())")
     out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
                           f"{str(target)!r}); {code}"], capture_output=True, text=True,
                          check=True, cwd=tmp_path)
-    skills, themes = (Path(line) for line in out.stdout.split())
+    skills, themes, workload = (Path(line) for line in out.stdout.split())
+    assert workload == target / "tokenopt_tui" / "workload" and (workload / "day.jsonl").is_file()
     assert skills == target / "tokenopt_tui" / "skills" and (skills / "README.md").is_file()
     assert themes == target / "tokenopt_tui" / "themes" and list(themes.glob("*.toml"))

@@ -35,14 +35,15 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6]
-    assert latest_version() == 6
+    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7]
+    assert latest_version() == 7
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
     assert steps[2].name == "0003_cooldowns.sql"
     assert steps[3].name == "0004_task_types.sql"
     assert steps[4].name == "0005_history_indexes.sql"
     assert steps[5].name == "0006_calls_in_flight.sql"
+    assert steps[6].name == "0007_bench_runs.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -204,7 +205,7 @@ async def test_step_6_from_v5_marks_old_calls_settled_and_charges_in_flight(
                      "'2026-11-03T09:00:01.000Z', 30, 5)")
     conn.close()
     async with await Store.open(path) as store:
-        assert await store.schema_version() == 6
+        assert await store.schema_version() == latest_version()
         rows = await store._fetchall("t", "SELECT in_flight FROM model_calls")
         assert [r[0] for r in rows] == [0]
         call = await store.start_model_call(1, tier=2, provider="openai", endpoint="u",
@@ -229,9 +230,9 @@ async def test_step_6_from_v5_marks_old_calls_settled_and_charges_in_flight(
 async def test_migrate_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
-        assert await migrate(conn) == 6
-        assert await migrate(conn) == 6
-        assert await migrate(conn, target_version=1) == 6  # never goes down
+        assert await migrate(conn) == latest_version()
+        assert await migrate(conn) == latest_version()
+        assert await migrate(conn, target_version=1) == latest_version()  # never goes down
 
 
 @pytest.mark.asyncio
@@ -255,7 +256,7 @@ async def test_failed_step_rolls_back_to_previous_version(tmp_path: Path) -> Non
 async def test_target_version_out_of_range(tmp_path: Path) -> None:
     async with aiosqlite.connect(tmp_path / "db.sqlite", isolation_level=None) as conn:
         with pytest.raises(ValueError):
-            await migrate(conn, target_version=7)
+            await migrate(conn, target_version=latest_version() + 1)
 
 
 @pytest.mark.asyncio
@@ -270,7 +271,7 @@ async def test_newer_schema_is_refused_and_untouched(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="newer") as info:
         await Store.open(path)
     assert str(path) in str(info.value)
-    assert "schema v99, we know v6" in str(info.value)
+    assert f"schema v99, we know v{latest_version()}" in str(info.value)
     assert path.read_bytes() == before
     assert not (tmp_path / "future.db-wal").exists()
 
@@ -282,7 +283,21 @@ async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path: Path) -
     path = tmp_path / "race.db"
     stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
     try:
-        assert [await s.schema_version() for s in stores] == [6, 6, 6, 6]
+        assert [await s.schema_version() for s in stores] == [latest_version()] * 4
     finally:
         for store in stores:
             await store.close()
+
+
+@pytest.mark.asyncio
+async def test_step_7_keeps_benchmark_reports_on_a_v6_database(tmp_path: Path) -> None:
+    path = tmp_path / "v6.db"
+    await _db_at(path, 6)
+    async with await Store.open(path) as store:
+        assert await store.latest_bench_run() is None
+        await store.save_bench_run("replay", 12.5, '{"old": true}')
+        await store.save_bench_run("live", 80.0, '{"new": true}')
+        latest = await store.latest_bench_run()
+        assert latest is not None and latest[1:] == ("live", 80.0, '{"new": true}')
+        with pytest.raises(StoreError, match="save_bench_run"):
+            await store.save_bench_run("dream", 1.0, "{}")  # the CHECK names the mode

@@ -169,6 +169,11 @@ def default_tiers() -> list[dict[str, Any]]:
     ]
 
 
+def plan_tiers() -> tuple[Tier, ...]:
+    """The plan's chain as tiers (what `tokenopt bench` measures, whatever the config)."""
+    return _tiers(default_tiers())
+
+
 # --- validation -------------------------------------------------------------------
 
 Check = Callable[[Any, str], Any]

@@ -103,6 +103,8 @@ class ChatSession:
         self._announced: Level = "ok"  # the highest budget level already reported
         self._titled = False
         self._task_type: str | None = None  # the classifier's, for the dashboard
+        #: Where the last request started (the classifier's tier, or the pinned one).
+        self.last_start_tier: int | None = None
 
     @classmethod
     async def start(cls, services: SessionDeps, session_type: SessionType = "direct_chat",
@@ -220,14 +222,14 @@ class ChatSession:
                 yield await self._halt(pending=text)
                 return
 
-        skills_message, skill_events = await self._skills_for(text)
+        skills_message, skill_tokens, skill_events = await self._skills_for(text)
         for event in skill_events:
             yield event
         messages = self.context.messages()
         prompt_estimate = self.context.tokens()
         if skills_message is not None:
             messages = [skills_message, *messages]
-            prompt_estimate += count_tokens(skills_message.content)
+            prompt_estimate += skill_tokens
 
         decision = classify(text, history_turns=len(self.context.entries) // 2)
         self._task_type = decision.task_type
@@ -238,6 +240,7 @@ class ChatSession:
             start = min(decision.tier, len(config.tiers))
             reasons = (f"{decision.task_type}, {decision.complexity} complexity",
                        *decision.reasons)
+        self.last_start_tier = start
         attempt: _Attempt | None = None
         usage: Usage | None = None
         last_endpoint = ""
@@ -311,12 +314,13 @@ class ChatSession:
         await self._persist(event)
         return event
 
-    async def _skills_for(self, text: str) -> tuple[ChatMessage | None, list[Event]]:
+    async def _skills_for(self, text: str) -> tuple[ChatMessage | None, int, list[Event]]:
         """The bodies of the skills this request matches, as one system message for this
-        call only (they are not kept in the context), and a SkillLoaded per skill."""
+        call only (they are not kept in the context), its tokens (the bodies' counts,
+        cached by the registry: never recounted per request) and a SkillLoaded per skill."""
         library = self.services.skills
         if library is None:
-            return None, []
+            return None, 0, []
         selection = library.select(ask_window(text))
         events: list[Event] = []
         for skill in selection.loaded:
@@ -327,8 +331,8 @@ class ChatSession:
                 skill.name, skill.tokens, skill.score, skill.reason,
                 round(selection.elapsed_ms, 3))))
         if not selection.loaded:
-            return None, events
-        return ChatMessage("system", selection.system_text()), events
+            return None, 0, events
+        return ChatMessage("system", selection.system_text()), selection.tokens, events
 
     # -- budget ---------------------------------------------------------------------
 

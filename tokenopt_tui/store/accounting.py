@@ -190,3 +190,21 @@ class AccountingQueries(StoreQueries):
         """(skill, invocations, tokens) rows, most used first."""
         rows = await self._fetchall("skill_usage", SKILL_USAGE_SQL)
         return [(str(name), int(count), int(tokens)) for name, count, tokens in rows]
+
+    # -- benchmark runs ----------------------------------------------------------------
+
+    async def save_bench_run(self, mode: str, seconds: float, report_json: str) -> int:
+        """Keep one `tokenopt bench` report (its `--json` text) for the dashboard."""
+        return await self._insert(
+            "save_bench_run", "INSERT INTO bench_runs (started_at, mode, seconds, report) "
+            "VALUES (?, ?, ?, ?)", (utc_timestamp(), mode, seconds, report_json))
+
+    async def latest_bench_run(self) -> tuple[str, str, float, str] | None:
+        """(started_at, mode, seconds, report JSON) of the newest run, or None."""
+        rows = await self._fetchall(
+            "latest_bench_run", "SELECT started_at, mode, seconds, report FROM bench_runs "
+            "ORDER BY id DESC LIMIT 1")
+        if not rows:
+            return None
+        started, mode, seconds, report = rows[0]
+        return str(started), str(mode), float(seconds), str(report)

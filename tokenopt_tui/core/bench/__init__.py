@@ -1,0 +1,1 @@
+"""`tokenopt bench`: the plan's promise measured on a simulated day (docs/bench.md)."""

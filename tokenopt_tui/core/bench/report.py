@@ -1,0 +1,299 @@
+"""The benchmark's figures: tokens and dollars beside what they cost in capability.
+
+Pure arithmetic over the pipelines' records, so a test can check it against totals
+worked out by hand. The text table and the JSON carry the same figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from tokenopt_tui.core.bench.pipelines import PIPELINES
+from tokenopt_tui.core.bench.runner import RequestRecord, RunResult, TaskRecord
+
+#: The plan's figures (its "current state" and its success criteria).
+PLAN_BASELINE_USD = 2.0
+TARGET_USD = 0.50
+TARGET_FREE_SHARE = 0.80
+TARGET_SESSION_TOKENS = 30_000
+TARGET_SKILL_MS = 100.0
+TARGET_REDUCTION = 0.80
+PAID_TIER = 4
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One pipeline over one part of the workload (all tasks, or the held-out ones)."""
+
+    pipeline: str
+    part: str
+    tasks: int
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    paid_tokens: int
+    cost_usd: float
+    tier_share: dict[int, float]  # answered requests per plan tier / all requests
+    free_share: float  # requests answered on a free tier / all requests
+    session_avg: float
+    session_p95: float
+    sessions: int
+    skill_p50_ms: float
+    skill_p95_ms: float
+    started_below_need: float
+    answered_below_need: float
+    failed: int
+    skill_recall: float
+    skill_precision: float
+    skills_needed: int
+    skills_loaded: int
+    probes: int
+    probes_kept: int
+    tasks_compacted: int
+    tasks_halted: int
+    quota_spill: int  # requests that met a free-quota 429 on the way
+    seconds: float
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def probe_retention(self) -> float:
+        return self.probes_kept / self.probes if self.probes else 1.0
+
+    @property
+    def capability_lost(self) -> int:
+        """Requests answered below the tier they need or not at all, plus probes lost."""
+        below = round(self.answered_below_need * self.requests)
+        return below + self.failed + (self.probes - self.probes_kept)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+def figures(result: RunResult, part: str = "all") -> Figures:
+    keep = (lambda held_out: True) if part == "all" else (lambda held_out: held_out)
+    requests = [r for r in result.requests if keep(r.held_out)]
+    tasks = [t for t in result.tasks if keep(t.held_out)]
+    return _figures(result.pipeline.name, part, requests, tasks, result.seconds)
+
+
+def _figures(name: str, part: str, requests: list[RequestRecord], tasks: list[TaskRecord],
+             seconds: float) -> Figures:
+    calls = [c for r in requests for c in r.calls]
+    n = len(requests) or 1
+    answered = [r.answered_tier for r in requests if r.answered_tier is not None]
+    tier_share = {tier: answered.count(tier) / n for tier in sorted(set(answered))}
+    sessions = [tokens for t in tasks for tokens in t.session_tokens]
+    selects = [r.skill_select_ms for r in requests if r.skill_select_ms > 0]
+    needed = sum(len(r.skills_needed) for r in requests)
+    loaded = sum(len(r.skills_loaded) for r in requests)
+    hits = sum(len(set(r.skills_needed) & set(r.skills_loaded)) for r in requests)
+    return Figures(
+        pipeline=name, part=part, tasks=len(tasks), requests=len(requests),
+        input_tokens=sum(c.prompt_tokens for c in calls),
+        output_tokens=sum(c.completion_tokens for c in calls),
+        cached_tokens=sum(c.cached_tokens for c in calls),
+        paid_tokens=sum(c.prompt_tokens + c.completion_tokens for c in calls
+                        if c.tier == PAID_TIER),
+        cost_usd=sum(c.cost_usd for c in calls),
+        tier_share=tier_share,
+        free_share=sum(1 for t in answered if t != PAID_TIER) / n,
+        session_avg=sum(sessions) / len(sessions) if sessions else 0.0,
+        session_p95=percentile(sessions, 95), sessions=len(sessions),
+        skill_p50_ms=percentile(selects, 50), skill_p95_ms=percentile(selects, 95),
+        started_below_need=sum(r.started_below_need for r in requests) / n,
+        answered_below_need=sum(r.answered_below_need for r in requests) / n,
+        failed=sum(1 for r in requests if r.answered_tier is None),
+        skill_recall=hits / needed if needed else 1.0,
+        skill_precision=hits / loaded if loaded else 1.0,
+        skills_needed=needed, skills_loaded=loaded,
+        probes=sum(t.probes for t in tasks), probes_kept=sum(t.probes_kept for t in tasks),
+        tasks_compacted=sum(1 for t in tasks if t.compactions),
+        tasks_halted=sum(1 for t in tasks if t.halts),
+        quota_spill=sum(1 for r in requests if r.quota_refusals),
+        seconds=seconds,
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    goal: str
+    value: str
+    met: bool
+    why: str  # the reason when missed, empty when met
+
+
+@dataclass(frozen=True)
+class Saving:
+    """What one mechanism saves: its ablation minus the optimized pipeline."""
+
+    mechanism: str
+    tokens: int
+    cost_usd: float
+    capability_lost_without: int  # capability lost with the mechanism off
+    capability_lost_with: int
+
+
+@dataclass(frozen=True)
+class Report:
+    figures: dict[str, Figures]  # every pipeline, all tasks
+    held_out: dict[str, Figures]  # every pipeline, held-out tasks only
+    targets: list[Target]
+    savings: list[Saving]
+    workload: dict[str, Any]
+
+    def to_json(self) -> dict[str, object]:
+        def fig(f: Figures) -> dict[str, object]:
+            d = asdict(f)
+            d["tier_share"] = {str(k): v for k, v in f.tier_share.items()}
+            d.update(tokens=f.tokens, probe_retention=f.probe_retention,
+                     capability_lost=f.capability_lost)
+            return d
+
+        return {
+            "workload": self.workload, "plan_baseline_usd": PLAN_BASELINE_USD,
+            "pipelines": {k: fig(v) for k, v in self.figures.items()},
+            "held_out": {k: fig(v) for k, v in self.held_out.items()},
+            "targets": [asdict(t) for t in self.targets],
+            "savings": [asdict(s) for s in self.savings],
+        }
+
+
+def build_report(results: Iterable[RunResult], workload: dict[str, Any]) -> Report:
+    results = list(results)
+    all_figures = {r.pipeline.name: figures(r) for r in results}
+    held = {r.pipeline.name: figures(r, "held_out") for r in results}
+    return Report(all_figures, held, targets(all_figures, held), savings(all_figures), workload)
+
+
+def savings(by_name: dict[str, Figures]) -> list[Saving]:
+    optimized = by_name.get("optimized")
+    if optimized is None:
+        return []
+    out = []
+    for pipeline in PIPELINES:
+        off = pipeline.mechanism_off
+        if off is None or pipeline.name not in by_name:
+            continue
+        ablation = by_name[pipeline.name]
+        out.append(Saving(off, ablation.tokens - optimized.tokens,
+                          ablation.cost_usd - optimized.cost_usd,
+                          ablation.capability_lost, optimized.capability_lost))
+    return out
+
+
+def targets(by_name: dict[str, Figures], held: dict[str, Figures]) -> list[Target]:
+    """The plan's success criteria, each met or missed by the optimized pipeline."""
+    o, base = by_name.get("optimized"), by_name.get("baseline")
+    if o is None:
+        return []
+    out = [
+        _target("daily cost", f"< ${TARGET_USD:.2f}", f"${o.cost_usd:.3f}",
+                o.cost_usd < TARGET_USD, _cost_why(o)),
+        _target("tasks on free models", f">= {TARGET_FREE_SHARE:.0%}", f"{o.free_share:.1%}",
+                o.free_share >= TARGET_FREE_SHARE,
+                f"{1 - o.free_share:.1%} paid or failed"),
+        _target("average session", f"< {TARGET_SESSION_TOKENS:,} tokens",
+                f"{o.session_avg:,.0f} tokens", o.session_avg < TARGET_SESSION_TOKENS,
+                f"p95 {o.session_p95:,.0f}"),
+        _target("skill load (p95)", f"< {TARGET_SKILL_MS:.0f} ms", f"{o.skill_p95_ms:.1f} ms",
+                o.skill_p95_ms < TARGET_SKILL_MS, "matching and reading bodies is slow"),
+    ]
+    if base is not None and base.tokens:
+        reduction = 1 - o.tokens / base.tokens
+        out.append(_target("tokens vs baseline", f"-{TARGET_REDUCTION:.0%}", f"{-reduction:+.1%}",
+                           reduction >= TARGET_REDUCTION,
+                           "the local tier still reads every prompt in full"))
+        lost, base_lost = o.capability_lost, base.capability_lost
+        h = held.get("optimized")
+        held_note = (f"; held-out part: {h.answered_below_need:.1%} answered below need, "
+                     f"{h.failed} failed, {h.probes - h.probes_kept} probes lost"
+                     if h is not None else "")
+        out.append(_target(
+            "no loss of task success", f"<= baseline ({base_lost})", str(lost), lost <= base_lost,
+            f"{o.answered_below_need:.1%} of requests answered below the tier they need, "
+            f"{o.failed} not answered, {o.probes - o.probes_kept} of {o.probes} probe facts "
+            f"lost{held_note}"))
+    return out
+
+
+def _cost_why(o: Figures) -> str:
+    return f"paid tier took {o.tier_share.get(PAID_TIER, 0.0):.1%} of requests"
+
+
+def _target(name: str, goal: str, value: str, met: bool, why: str) -> Target:
+    return Target(name, goal, value, met, "" if met else why)
+
+
+# -- the text table ------------------------------------------------------------------
+
+def render(report: Report) -> str:
+    """The report as plain text (callers sanitise nothing: no model text is in it)."""
+    lines: list[str] = []
+    w = report.workload
+    quota = (f"free quota {w.get('free_per_minute', 0)}/min, {w.get('free_per_day', 0)}/day"
+             if w.get("mode", "replay") == "replay" else "generated by the real models, "
+             "free quota not simulated")
+    lines.append(f"Workload: {w.get('tasks', 0)} tasks ({w.get('held_out_tasks', 0)} held out), "
+                 f"{w.get('requests', 0)} requests, {w.get('mode', 'replay')}: {quota}")
+    lines.append("")
+    header = (f"{'pipeline':<15}{'in tok':>11}{'out tok':>10}{'cached':>8}{'$/day':>9}"
+              f"{'vs base':>9}{'free':>7}{'paid':>6}{'sess avg':>10}{'p95':>9}"
+              f"{'skill p95':>10}")
+    lines.append(header)
+    base = report.figures.get("baseline")
+    for name, f in report.figures.items():
+        vs = f"{f.tokens / base.tokens - 1:+.0%}" if base and base.tokens else "-"
+        lines.append(f"{name:<15}{f.input_tokens:>11,}{f.output_tokens:>10,}"
+                     f"{f.cached_tokens:>8,}{f.cost_usd:>9.3f}{vs:>9}{f.free_share:>7.0%}"
+                     f"{f.tier_share.get(PAID_TIER, 0.0):>6.0%}{f.session_avg:>10,.0f}"
+                     f"{f.session_p95:>9,.0f}{f.skill_p95_ms:>8.1f}ms")
+    lines.append("")
+    lines.append("Capability (all tasks | held-out tasks):")
+    cap = (f"{'pipeline':<15}{'start<need':>11}{'answer<need':>12}{'failed':>7}"
+           f"{'skill R':>8}{'skill P':>8}{'probes':>10}{'halted':>7}{'spill':>6}")
+    lines.append(cap)
+    for name, f in report.figures.items():
+        h = report.held_out.get(name)
+        lines.append(_capability_line(name, f))
+        if h is not None:
+            lines.append(_capability_line("  held out", h))
+    if report.savings:
+        lines.append("")
+        lines.append("What each mechanism saves (its ablation minus optimized):")
+        for s in report.savings:
+            lines.append(f"  {s.mechanism:<12} {s.tokens:>+12,} tokens  {s.cost_usd:>+8.3f} $/day"
+                         f"   capability lost without it {s.capability_lost_without}, "
+                         f"with it {s.capability_lost_with}")
+    if base is not None:
+        lines.append("")
+        lines.append(f"Baseline check: ${base.cost_usd:.2f}/day here against the plan's "
+                     f"~${PLAN_BASELINE_USD:.2f}/day.")
+    if report.targets:
+        lines.append("")
+        lines.append("The plan's targets (optimized pipeline):")
+        for t in report.targets:
+            mark = "met   " if t.met else "MISSED"
+            why = f"  ({t.why})" if t.why else ""
+            lines.append(f"  {mark} {t.name:<24} {t.goal:<20} {t.value}{why}")
+    return "\n".join(lines)
+
+
+def _capability_line(name: str, f: Figures) -> str:
+    probes = f"{f.probes_kept}/{f.probes}"
+    return (f"{name:<15}{f.started_below_need:>11.1%}{f.answered_below_need:>12.1%}"
+            f"{f.failed:>7}{f.skill_recall:>8.0%}{f.skill_precision:>8.0%}{probes:>10}"
+            f"{f.tasks_halted:>7}{f.quota_spill:>6}")
