@@ -2,7 +2,8 @@
 
 All figures come from `core.metrics.collect` (the same as `tokenopt stats`), read in a
 worker; d / w / m switch the period. Plots (textual-plotext) are used where a picture
-reads better: cost per day, tier distribution, top skills.
+reads better: cost per day, tier distribution, top skills. Below the figures, the latest
+`tokenopt bench` run (widgets/bench_panel.py); b scrolls to it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.widgets import Footer, Label, Static
 from textual_plotext import PlotextPlot
 
 from tokenopt_tui.core.text import terminal_safe
+from tokenopt_tui.ui.widgets.bench_panel import BenchPanel, bench_view
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -78,6 +80,7 @@ class DashboardScreen(Screen[None]):
         Binding("d", "period('day')", "Today"),
         Binding("w", "period('week')", "7 days"),
         Binding("m", "period('month')", "30 days"),
+        Binding("b", "bench", "Benchmark"),
     ]
 
     def __init__(self, services: Services, period: str = "day",
@@ -101,10 +104,12 @@ class DashboardScreen(Screen[None]):
             yield PlotextPlot(id="plot-skills")
         with VerticalScroll(id="dashboard-figures"):
             yield Static("loading…", id="figures")
+            yield BenchPanel()
         yield Footer()
 
     def on_mount(self) -> None:
         self.load()
+        self.load_bench()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -112,6 +117,26 @@ class DashboardScreen(Screen[None]):
     def action_period(self, period: str) -> None:
         self.period = period
         self.load()
+
+    def action_bench(self) -> None:
+        """Scroll the figures to the Benchmark section (and let the keys scroll on)."""
+        figures = self.query_one("#dashboard-figures", VerticalScroll)
+        figures.focus()
+        figures.scroll_to_widget(self.query_one(BenchPanel), top=True, animate=False)
+
+    @work(exclusive=True, group="dashboard-bench", exit_on_error=False)
+    async def load_bench(self) -> None:
+        import asyncio
+
+        from tokenopt_tui.store.errors import StoreError
+
+        panel = self.query_one(BenchPanel)
+        try:
+            run = await self.services.store.latest_bench_run()
+        except StoreError as exc:
+            panel.show("fault", f"Benchmark: the runs can't be read: {exc}")
+            return
+        panel.show(*await asyncio.to_thread(bench_view, run))
 
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     async def load(self) -> None:
