@@ -36,11 +36,11 @@ async def test_a_large_paste_is_matched_by_its_ask_only(tmp_path) -> None:
         paste = LOG_LINE * 16_000 + middle * 20 + LOG_LINE * 16_000  # ~2 MB
         assert len(paste) > 2_000_000
         started = time.perf_counter()
-        message, _tokens, events = await session._skills_for("what does this say?\n" + paste)
+        message, events = await session._skills_for("what does this say?\n" + paste)
         elapsed = time.perf_counter() - started
         assert message is None and events == []  # the matching words were mid-paste
         assert elapsed < 1.0, f"matching a 2 MB paste took {elapsed:.2f} s"
-        _message, _tokens, events = await session._skills_for(
+        _message, events = await session._skills_for(
             paste + "\nwhy did my cron job never run last night?")
         assert [e.skill_name for e in events if isinstance(e, SkillLoaded)] == ["aria-cron"]
     finally:

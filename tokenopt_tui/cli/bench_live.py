@@ -44,11 +44,10 @@ def run_live(args: argparse.Namespace, config: Config, paths: Paths) -> int:
 
 
 def pick_tasks(tasks: list[Task], n: int) -> list[Task]:
-    """The N smallest tasks of the tuning part (by characters): the local model reads
-    every prompt on the CPU, so the 50k-token days are replay mode's job."""
-    tuning = [t for t in tasks if not t.held_out]
-    size = {t.id: sum(len(turn.user) + len(turn.reply) for turn in t.turns) for t in tuning}
-    return sorted(sorted(tuning, key=lambda t: (size[t.id], t.id))[:n],
+    """The N smallest tasks (by characters): the local model reads every prompt on the
+    CPU, so the 50k-token conversations are replay mode's job."""
+    size = {t.id: sum(len(turn.user) + len(turn.reply) for turn in t.turns) for t in tasks}
+    return sorted(sorted(tasks, key=lambda t: (size[t.id], t.id))[:n],
                   key=lambda t: (t.start_s, t.id))
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TypeVar
 
 from tokenopt_tui.config import SessionType, as_session_type
@@ -80,6 +81,13 @@ def ask_window(text: str) -> str:
     if len(text) <= ASK_HEAD_CHARS + ASK_TAIL_CHARS:
         return text
     return text[:ASK_HEAD_CHARS] + "\n…\n" + text[-ASK_TAIL_CHARS:]
+
+
+@lru_cache(maxsize=16)
+def skills_tokens(system_text: str) -> int:
+    """Tokens of a skills message: the same few skills load request after request, so
+    each distinct message is counted once."""
+    return count_tokens(system_text)
 
 
 def utc_now() -> str:
@@ -222,14 +230,14 @@ class ChatSession:
                 yield await self._halt(pending=text)
                 return
 
-        skills_message, skill_tokens, skill_events = await self._skills_for(text)
+        skills_message, skill_events = await self._skills_for(text)
         for event in skill_events:
             yield event
         messages = self.context.messages()
         prompt_estimate = self.context.tokens()
         if skills_message is not None:
             messages = [skills_message, *messages]
-            prompt_estimate += skill_tokens
+            prompt_estimate += skills_tokens(skills_message.content)
 
         decision = classify(text, history_turns=len(self.context.entries) // 2)
         self._task_type = decision.task_type
@@ -314,13 +322,12 @@ class ChatSession:
         await self._persist(event)
         return event
 
-    async def _skills_for(self, text: str) -> tuple[ChatMessage | None, int, list[Event]]:
+    async def _skills_for(self, text: str) -> tuple[ChatMessage | None, list[Event]]:
         """The bodies of the skills this request matches, as one system message for this
-        call only (they are not kept in the context), its tokens (the bodies' counts,
-        cached by the registry: never recounted per request) and a SkillLoaded per skill."""
+        call only (they are not kept in the context), and a SkillLoaded per skill."""
         library = self.services.skills
         if library is None:
-            return None, 0, []
+            return None, []
         selection = library.select(ask_window(text))
         events: list[Event] = []
         for skill in selection.loaded:
@@ -331,8 +338,8 @@ class ChatSession:
                 skill.name, skill.tokens, skill.score, skill.reason,
                 round(selection.elapsed_ms, 3))))
         if not selection.loaded:
-            return None, 0, events
-        return ChatMessage("system", selection.system_text()), selection.tokens, events
+            return None, events
+        return ChatMessage("system", selection.system_text()), events
 
     # -- budget ---------------------------------------------------------------------
 

@@ -251,16 +251,17 @@ def render(report: Report) -> str:
                  f"{w.get('requests', 0)} requests, {w.get('mode', 'replay')}: {quota}")
     lines.append("")
     header = (f"{'pipeline':<15}{'in tok':>11}{'out tok':>10}{'cached':>8}{'$/day':>9}"
-              f"{'vs base':>9}{'free':>7}{'paid':>6}{'sess avg':>10}{'p95':>9}"
-              f"{'skill p95':>10}")
+              f"{'vs base':>9}{'free':>7}{'tiers 1/2/3/4 %':>17}{'sess avg':>10}{'p95':>9}"
+              f"{'skill p50/p95 ms':>18}")
     lines.append(header)
     base = report.figures.get("baseline")
     for name, f in report.figures.items():
         vs = f"{f.tokens / base.tokens - 1:+.0%}" if base and base.tokens else "-"
+        tiers = "/".join(f"{100 * f.tier_share.get(t, 0.0):.0f}" for t in (1, 2, 3, PAID_TIER))
+        skill = f"{f.skill_p50_ms:.1f}/{f.skill_p95_ms:.1f}"
         lines.append(f"{name:<15}{f.input_tokens:>11,}{f.output_tokens:>10,}"
                      f"{f.cached_tokens:>8,}{f.cost_usd:>9.3f}{vs:>9}{f.free_share:>7.0%}"
-                     f"{f.tier_share.get(PAID_TIER, 0.0):>6.0%}{f.session_avg:>10,.0f}"
-                     f"{f.session_p95:>9,.0f}{f.skill_p95_ms:>8.1f}ms")
+                     f"{tiers:>17}{f.session_avg:>10,.0f}{f.session_p95:>9,.0f}{skill:>18}")
     lines.append("")
     lines.append("Capability (all tasks | held-out tasks):")
     cap = (f"{'pipeline':<15}{'start<need':>11}{'answer<need':>12}{'failed':>7}"
