@@ -74,7 +74,8 @@ def test_report_arithmetic_matches_totals_worked_out_by_hand() -> None:
     assert (f.skill_p50_ms, f.skill_p95_ms) == (4.0, 6.0)
     assert (f.probes, f.probes_kept, f.probe_retention) == (4, 3, 0.75)
     assert (f.tasks_compacted, f.tasks_halted, f.quota_spill) == (1, 1, 1)
-    assert f.capability_lost == 1 + 1 + 1  # under-routed, unanswered, a probe lost
+    assert f.skills_missed == 1  # aria-deploy was needed and not loaded
+    assert f.capability_lost == 1 + 1 + 1 + 1  # under-routed, unanswered, skill, probe
     held = figures(result, "held_out")
     assert (held.requests, held.tasks, held.input_tokens, held.failed) == (2, 1, 3000, 1)
     assert percentile([5, 1, 3, 2, 4], 50) == 3 and percentile([], 95) == 0.0

@@ -67,10 +67,15 @@ class Figures:
         return self.probes_kept / self.probes if self.probes else 1.0
 
     @property
+    def skills_missed(self) -> int:
+        return self.skills_needed - round(self.skill_recall * self.skills_needed)
+
+    @property
     def capability_lost(self) -> int:
-        """Requests answered below the tier they need or not at all, plus probes lost."""
+        """Requests answered below the tier they need or not at all, needed skills not
+        loaded, and probe facts no longer sent: each one a way an answer gets worse."""
         below = round(self.answered_below_need * self.requests)
-        return below + self.failed + (self.probes - self.probes_kept)
+        return below + self.failed + self.skills_missed + (self.probes - self.probes_kept)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -160,7 +165,7 @@ class Report:
             d = asdict(f)
             d["tier_share"] = {str(k): v for k, v in f.tier_share.items()}
             d.update(tokens=f.tokens, probe_retention=f.probe_retention,
-                     capability_lost=f.capability_lost)
+                     skills_missed=f.skills_missed, capability_lost=f.capability_lost)
             return d
 
         return {
@@ -220,12 +225,14 @@ def targets(by_name: dict[str, Figures], held: dict[str, Figures]) -> list[Targe
         lost, base_lost = o.capability_lost, base.capability_lost
         h = held.get("optimized")
         held_note = (f"; held-out part: {h.answered_below_need:.1%} answered below need, "
-                     f"{h.failed} failed, {h.probes - h.probes_kept} probes lost"
+                     f"{h.failed} failed, {h.skills_missed} of {h.skills_needed} skills "
+                     f"missed, {h.probes - h.probes_kept} probes lost"
                      if h is not None else "")
         out.append(_target(
             "no loss of task success", f"<= baseline ({base_lost})", str(lost), lost <= base_lost,
             f"{o.answered_below_need:.1%} of requests answered below the tier they need, "
-            f"{o.failed} not answered, {o.probes - o.probes_kept} of {o.probes} probe facts "
+            f"{o.failed} not answered, {o.skills_missed} of {o.skills_needed} needed skills "
+            f"not loaded, {o.probes - o.probes_kept} of {o.probes} probe facts "
             f"lost{held_note}"))
     return out
 
