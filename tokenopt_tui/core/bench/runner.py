@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 from tokenopt_tui.config import (
     BudgetThresholds,
@@ -29,6 +30,7 @@ from tokenopt_tui.core.bench.workload import Task
 from tokenopt_tui.core.events import (
     ContextCompacted,
     ErrorOccurred,
+    Event,
     ModelPreparing,
     ReplyCompleted,
     SessionHalted,
@@ -298,38 +300,66 @@ class PipelineRun:
 
     async def _send(self, deps: BenchDeps, session: ChatSession, text: str,
                     request: RequestRecord, record: TaskRecord) -> SessionHalted | None:
-        halted = None
-        to_plan = self.to_plan
+        """One request; its events are noted on the record (`_Notes` says how)."""
         if deps.skills is not None:
             deps.skills.last = None
-        started = time.perf_counter()
+        notes = _Notes(self, request, record, time.perf_counter())
         async for event in session.send(text):
-            if isinstance(event, TokenReceived):
-                if request.first_token_s is None:
-                    request.first_token_s = time.perf_counter() - started
-            elif isinstance(event, TierChosen):
-                if request.first_tier is None:
-                    request.first_tier = to_plan[event.tier]
-            elif isinstance(event, UsageRecorded):
-                self.spent_usd += event.cost_usd
-                request.calls.append(Call(to_plan[event.tier], event.prompt_tokens,
-                                          event.completion_tokens, event.cached_tokens,
-                                          event.cost_usd))
-            elif isinstance(event, ReplyCompleted) and not event.interrupted:
-                request.answered_tier = to_plan[event.tier] if event.tier else None
-            elif isinstance(event, ContextCompacted):
-                record.compactions += 1
-            elif isinstance(event, SessionHalted):
-                halted = event
-            elif isinstance(event, ErrorOccurred):
-                request.answered_tier = None
-        request.wall_s += time.perf_counter() - started
+            note = _Notes.BY_TYPE.get(type(event))
+            if note is not None:
+                note(notes, event)
+        request.wall_s += time.perf_counter() - notes.started
         if session.last_start_tier is not None and request.start_tier is None:
-            request.start_tier = to_plan.get(session.last_start_tier, session.last_start_tier)
+            request.start_tier = self.to_plan.get(session.last_start_tier,
+                                                  session.last_start_tier)
         if deps.skills is not None and (selection := deps.skills.last) is not None:
             request.skills_loaded = tuple(s.name for s in selection.loaded)
             request.skill_select_ms = selection.elapsed_ms
-        return halted
+        return notes.halted
+
+
+@dataclass
+class _Notes:
+    """What one request's events tell the record, dispatched on the event's type."""
+
+    run: PipelineRun
+    request: RequestRecord
+    record: TaskRecord
+    started: float
+    halted: SessionHalted | None = None
+
+    def token(self, event: TokenReceived) -> None:
+        if self.request.first_token_s is None:
+            self.request.first_token_s = time.perf_counter() - self.started
+
+    def chosen(self, event: TierChosen) -> None:
+        if self.request.first_tier is None:
+            self.request.first_tier = self.run.to_plan[event.tier]
+
+    def usage(self, event: UsageRecorded) -> None:
+        self.run.spent_usd += event.cost_usd
+        self.request.calls.append(Call(self.run.to_plan[event.tier], event.prompt_tokens,
+                                       event.completion_tokens, event.cached_tokens,
+                                       event.cost_usd))
+
+    def completed(self, event: ReplyCompleted) -> None:
+        if not event.interrupted:
+            self.request.answered_tier = self.run.to_plan[event.tier] if event.tier else None
+
+    def compacted(self, event: ContextCompacted) -> None:
+        self.record.compactions += 1
+
+    def halt(self, event: SessionHalted) -> None:
+        self.halted = event
+
+    def error(self, event: ErrorOccurred) -> None:
+        self.request.answered_tier = None
+
+    BY_TYPE: ClassVar[dict[type[Event], Callable[[_Notes, Any], None]]] = {
+        TokenReceived: token, TierChosen: chosen, UsageRecorded: usage,
+        ReplyCompleted: completed, ContextCompacted: compacted, SessionHalted: halt,
+        ErrorOccurred: error,
+    }
 
 
 async def run_pipelines(tasks: list[Task], base: Config, library: SkillLibrary | None,
