@@ -239,10 +239,12 @@ def test_the_day_has_the_shape_the_issue_asks_for() -> None:
 
 
 def test_no_tuning_code_reads_the_held_out_part() -> None:
-    """Only the benchmark's loader names the held-out file (and the generator writes
-    it); classifier, matcher and compression code and their tuning scripts never do."""
+    """Only the benchmark's loader and the routing floor test name a held-out file
+    (and the generator writes one); classifier, matcher and compression code and their
+    tuning scripts never do."""
     allowed = {REPO / "tokenopt_tui" / "core" / "bench" / "workload.py",
                REPO / "benchmarks" / "workload" / "generate.py",
+               REPO / "tests" / "test_classify.py",  # the routing set's floor, not tuning
                Path(__file__).resolve()}
     sources = [*REPO.glob("tokenopt_tui/**/*.py"), *REPO.glob("benchmarks/**/*.py"),
                *REPO.glob("tests/*.py")]
@@ -252,8 +254,28 @@ def test_no_tuning_code_reads_the_held_out_part() -> None:
     tuning = [*REPO.glob("tokenopt_tui/core/routing/*.py"),
               *REPO.glob("tokenopt_tui/core/skills/*.py"),
               *REPO.glob("tokenopt_tui/core/compression/*.py"),
-              REPO / "benchmarks" / "bench_routing.py", REPO / "benchmarks" / "bench_skills.py"]
-    assert [str(p) for p in tuning if "core.bench" in p.read_text()] == []
+              REPO / "benchmarks" / "bench_routing.py", REPO / "benchmarks" / "bench_skills.py",
+              REPO / "benchmarks" / "routing_examples.py"]
+    assert [str(p) for p in tuning if "core.bench" in p.read_text()
+            or "held_out.jsonl" in p.read_text()] == []
+    # The classifier's neighbours are built from tuning parts only: no held-out prompt
+    # of either routing set is among its examples.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "routing_examples", REPO / "benchmarks" / "routing_examples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tuning_rows = {row["prompt"] for row in module.tuning_prompts()}
+    data = REPO / "tests" / "data"
+    independent = [json.loads(line) for line in
+                   (data / "routing_independent" / "held_out.jsonl").read_text().splitlines()]
+    original = [json.loads(line) for line in
+                (data / "routing_prompts.jsonl").read_text().splitlines() if line.strip()]
+    held = [r["prompt"] for r in independent] + [r["prompt"] for r in original
+                                                 if r.get("held_out")]
+    assert len(held) > 100 and tuning_rows.isdisjoint(held)
 
 
 # -- the command ------------------------------------------------------------------------

@@ -15,7 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tokenopt_tui.core.routing.neighbours import Neighbours
 
 TaskType = Literal["chat", "code", "analysis", "research", "ops"]
 Complexity = Literal["low", "medium", "high"]
@@ -158,11 +161,13 @@ _MULTI_STEP = _phrases(
 )
 _DEPTH = _phrases(
     "in detail|detailed|thorough|thoroughly|deep dive|deep-dive|in depth|in-depth|comprehensive"
-    "|be thorough|explain why|with your reasoning"
+    "|be thorough|explain why|with your reasoning|explanation|explanations|reasoning|root cause"
+    "|walk me through why|all the ways"
 )
 _COMPARE = _phrases(
     "compare|comparison|trade-off|trade-offs|tradeoff|tradeoffs|pros and cons|deciding between|vs"
-    "|versus"
+    "|versus|decide between|choose between|pick between|help me decide|help me choose"
+    "|which is better"
 )
 _LONG_FORM_VERB = _phrases("write|draft|prepare|create|produce|plan|together")
 _LONG_FORM = _phrases(
@@ -170,6 +175,7 @@ _LONG_FORM = _phrases(
 )
 _SOURCES = _phrases(
     "sources|paper|papers|literature|citation|citations|cite|state of the art|research"
+    "|references|by whom|according to|recommended today|current guidance|best practices today"
 )
 _BRIEF = _phrases(
     "short answer|one sentence|one-sentence|one line|one-line|one-liner|one line each"
@@ -177,12 +183,27 @@ _BRIEF = _phrases(
 )
 
 # Coding work: a verb of producing/changing code near a code object, or next to code.
-_CODE_VERB = _phrases("write|implement|create|generate|refactor|fix|debug|port|rewrite|add|review")
+_CODE_VERB = _phrases(
+    "write|implement|create|generate|refactor|fix|debug|port|rewrite|add|review|make|build"
+    "|code|develop|convert|translate|migrate|scaffold|set up"
+)
 _CODE_OBJECT = _phrases(
     "script|scripts|function|functions|class|classes|module|method|program|cli|middleware|endpoint"
     "|test|tests|test suite|parser|cache|decorator|code|diff|pull request|handler|implementation"
-    "|bot"
+    "|bot|client|server|service|api|app|library|worker|pool|queue|migration|migrations|query"
+    "|queries|playbook|manifest|manifests|dockerfile|helm|chart|terraform|workflow|pipeline"
+    "|unit|timer|crate|package|algorithm|type hints|docstrings|schema|component|hook|plugin"
+    "|extension|tool|limiter|scraper|crawler|wrapper|sdk|struct|interface"
 )
+#: Languages and code formats: a code verb with one of these in the ask is coding work
+#: ("implement dijkstra in python", "go: write a worker pool").
+_LANGUAGES = _phrases(
+    "python|golang|in go|rust|java|javascript|typescript|kotlin|swift|ruby|php|scala|elixir"
+    "|haskell|lua|perl|bash|powershell|sql|yaml|terraform|ansible|helm|react|vue|django|flask"
+    "|fastapi|nodejs"
+)
+#: A choice put as a question: "should i use x or y", "x or y for z?" (tier 2 by the guide).
+_CHOICE_OPENERS = _phrases("should i|should we|would you|is it better|better to|which")
 _WORD = re.compile(r"[\w-]+")
 _FENCE_LANG = re.compile(
     r"```(python|py|js|javascript|ts|typescript|go|rust|java|c|cpp|ruby|php|bash|sh|diff"
@@ -246,7 +267,8 @@ def _ask_window(text: str, fences: int) -> str:
     return head + "\n" + tail
 
 
-_PHRASE_TABLES = (_LEXICON, _SMALL_TALK, _MULTI_STEP, _DEPTH, _COMPARE, _LONG_FORM, _SOURCES)
+_PHRASE_TABLES = (_LEXICON, _SMALL_TALK, _MULTI_STEP, _DEPTH, _COMPARE, _LONG_FORM, _SOURCES,
+                  _CODE_OBJECT, _LANGUAGES, _CHOICE_OPENERS)
 _LONG_PHRASES = tuple(p for t in _PHRASE_TABLES for p in t if p.count(" ") >= 3)  # substring
 
 
@@ -343,6 +365,9 @@ def _complexity_points(
     if gset & _COMPARE:
         points += 3 if len(words) >= th.compare_min_words else 1
         reasons.append("compares options")
+    elif "or" in gset and not gset.isdisjoint(_CHOICE_OPENERS):
+        points += 3
+        reasons.append("weighs a choice")
     if _near(words, gset, _LONG_FORM_VERB, _LONG_FORM, 4):
         points += 3
         reasons.append("long-form document")
@@ -361,6 +386,13 @@ def _complexity_points(
     return points
 
 
+def ask_text(prompt: str) -> str:
+    """The part of a prompt that says what is asked, lower-cased (what both the rules
+    and the neighbours read)."""
+    text = prompt.strip()
+    return _ask_window(text, text.count("```")).lower()
+
+
 def classify(
     prompt: str,
     *,
@@ -368,10 +400,14 @@ def classify(
     history_tokens: int = 0,
     matched_skills: Sequence[str] = (),
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    neighbours: Neighbours | None = None,
+    lift_share: float | None = None,
 ) -> RoutingDecision:
     """Pick task type, complexity and starting tier (1-3) for `prompt`.
 
-    Never returns the paid tier: tier 4 is only a fallback the router may reach.
+    Never returns the paid tier: tier 4 is only a fallback the router may reach. With
+    `neighbours`, a tier-1 decision is lifted when the most similar labelled examples
+    mostly needed more (`lift_share` of their weighted vote; default the tuned one).
     """
     th = thresholds
     text = prompt.strip()
@@ -391,7 +427,8 @@ def classify(
         scores["chat"] += 3
     code_pasted = _pasted_structure(text, fence_marks, scores, reasons)
     code_work = _near(words, gset, _CODE_VERB, _CODE_OBJECT, 5) or (
-        code_pasted and not gset.isdisjoint(_CODE_VERB)
+        (code_pasted or not gset.isdisjoint(_LANGUAGES)) and not gset.isdisjoint(_CODE_VERB)
+        and words[:1] != ["explain"]
     )
     if code_work:
         scores["code"] += 4
@@ -422,6 +459,17 @@ def classify(
         "high" if points >= th.high_points else "medium" if points >= th.medium_points else "low"
     )
     tier = TIER_CODER if code_work else TIER_GENERAL if complexity == "high" else TIER_LOCAL
+    if tier == TIER_LOCAL and neighbours is not None and not small_talk:
+        from tokenopt_tui.core.routing.neighbours import LIFT_SHARE
+
+        vote = neighbours.vote(ask)
+        if vote.upper_share >= (LIFT_SHARE if lift_share is None else lift_share):
+            tier = vote.upper_tier
+            complexity = "high"
+            if tier == TIER_CODER:
+                task = "code"
+            reasons.append(f"similar asks needed tier {tier} ({vote.upper_share:.0%} of the "
+                           f"{len(vote.nearest)} nearest labelled examples needed more)")
     if tier == TIER_LOCAL:
         if small_talk:
             reasons.append("small talk, short")
