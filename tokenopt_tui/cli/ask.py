@@ -13,8 +13,11 @@ from tokenopt_tui.paths import Paths
 
 
 def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
+    if (usage := _usage_error(args)) is not None:
+        print(f"tokenopt: ask: {usage}", file=sys.stderr)
+        return 2
     try:
-        prompt = read_prompt(args.prompt, sys.stdin)
+        prompt = "" if args.retry_up else read_prompt(args.prompt, sys.stdin)
     except BadInput as exc:
         return _refuse_input(str(exc), args.json)
     try:
@@ -23,6 +26,17 @@ def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
         return 130
     except asyncio.CancelledError:  # SIGTERM (e.g. `timeout`): the call is settled
         return 143
+
+
+def _usage_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the request arguments: a request, or --retry-up on a session."""
+    if not args.retry_up:
+        return None if args.prompt is not None else "the request is missing (or '-' for stdin)"
+    if args.prompt is not None:
+        return "--retry-up asks the session's last request again: give no request"
+    if args.resume is None and not args.continue_last:
+        return "--retry-up needs the session: add --continue or --resume ID"
+    return None
 
 
 class BadInput(ValueError):
@@ -105,7 +119,9 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
             return 2
         summary = ReplySummary(session.session_id)
         audience = Audience("cli", session.session_id, session.session_type)
-        async for event in session.send(prompt):
+        escalated = False  # --retry-up: the session found a request to ask again
+        async for event in session.retry_up() if args.retry_up else session.send(prompt):
+            escalated = escalated or event.kind == "EscalationRequested"
             if isinstance(event, TokenReceived):
                 if stream_live:
                     sys.stdout.write(terminal_safe(event.text))
@@ -136,8 +152,8 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
             print()
     elif summary.answer and not summary.error:
         print(terminal_safe(summary.answer))
-    if summary.error:
-        return 1
+    if summary.error:  # --retry-up with nothing to ask again is bad input, not a failure
+        return 2 if args.retry_up and not escalated else 1
     return 3 if summary.halted and not summary.answer else 0
 
 

@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--seed-from", type=int, metavar="ID",
                      help="start a new session seeded with session ID's summary")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead")
-    ask.add_argument("prompt", help="the request ('-' reads standard input)")
+    ask.add_argument("--retry-up", action="store_true",
+                     help="with --continue/--resume: ask the session's last request again one "
+                          "tier up (no request argument)")
+    ask.add_argument("prompt", nargs="?", help="the request ('-' reads standard input)")
     sub.add_parser("doctor", help="paths, OpenBLAS, and each tier's availability")
     from tokenopt_tui.cli import skills as skills_cli
 

@@ -214,6 +214,24 @@ class ReplyCut(Event):
     detail: str
 
 
+@dataclass(frozen=True)
+class EscalationRequested(Event):
+    """The user asked for the last request again, one tier up (the chat's key, /retry up,
+    `ask --retry-up`); `message_id` is the answer found wanting, which stays stored."""
+
+    message_id: int
+    from_tier: int
+    to_tier: int
+
+
+@dataclass(frozen=True)
+class ReplyRated(Event):
+    """The user rated a reply (message `message_id`) good or bad."""
+
+    message_id: int
+    good: bool
+
+
 def decode_event(kind: str, payload: dict[str, Any]) -> Event | None:
     """The event a stored row holds (`kind` and its JSON `payload`), or None.
 

@@ -28,9 +28,11 @@ from tokenopt_tui.core.events import (
     ContentReferenced,
     ContextCompacted,
     ErrorOccurred,
+    EscalationRequested,
     Event,
     PaidEscalated,
     ReplyCut,
+    ReplyRated,
     SessionHalted,
     SkillLoaded,
     TierChosen,
@@ -61,7 +63,8 @@ SILENT: frozenset[str] = frozenset({"SessionStarted", "ModelPreparing", "TokenRe
 #: order a request makes them.
 TIMELINE_KINDS: tuple[str, ...] = ("TierChosen", "TierFailed", "PaidEscalated",
                                    "BudgetWarned", "ContextCompacted", "SkillLoaded",
-                                   "SessionHalted", "ErrorOccurred", "ContentReferenced")
+                                   "SessionHalted", "ErrorOccurred", "ContentReferenced",
+                                   "EscalationRequested", "ReplyRated")
 
 
 # -- notices ----------------------------------------------------------------------------
@@ -140,10 +143,24 @@ def _error(event: ErrorOccurred, _audience: Audience, _partial: bool) -> str:
     return event.message
 
 
+def _escalation(event: EscalationRequested, _audience: Audience, _partial: bool) -> str:
+    kept = f"reply #{event.message_id} is kept"
+    if event.to_tier <= event.from_tier:
+        return (f"Asking the last request again on tier {event.to_tier}: no higher tier can "
+                f"be used (paid use is off, or this is the top tier); {kept}.")
+    return (f"Asking the last request again one tier up: tier {event.from_tier} → tier "
+            f"{event.to_tier}; {kept}.")
+
+
+def _rated(event: ReplyRated, _audience: Audience, _partial: bool) -> str:
+    return f"Reply #{event.message_id} rated {'good' if event.good else 'bad'}."
+
+
 _NOTICES: dict[type[Event], Callable[[Any, Audience, bool], str | None]] = {
     TierFailed: _tier_failed, PaidEscalated: _paid, BudgetWarned: _budget,
     ContextCompacted: _compacted, ContentReferenced: _referenced, SessionHalted: _halted,
     SkillLoaded: _skill, ReplyCut: _cut, ErrorOccurred: _error,
+    EscalationRequested: _escalation, ReplyRated: _rated,
 }
 
 
@@ -205,11 +222,21 @@ def _line_referenced(event: ContentReferenced) -> str:
             f"#{event.message_id}")
 
 
+def _line_escalation(event: EscalationRequested) -> str:
+    return (f"asked again one tier up: tier {event.from_tier} → tier {event.to_tier} "
+            f"(after reply #{event.message_id})")
+
+
+def _line_rated(event: ReplyRated) -> str:
+    return f"reply #{event.message_id} rated {'good' if event.good else 'bad'}"
+
+
 _LINES: dict[type[Event], Callable[[Any], str]] = {
     TierChosen: _line_chosen, TierFailed: _line_failed, PaidEscalated: _line_paid,
     BudgetWarned: _line_budget, ContextCompacted: _line_compacted, SkillLoaded: _line_skill,
     SessionHalted: _line_halted, ErrorOccurred: _line_error,
-    ContentReferenced: _line_referenced,
+    ContentReferenced: _line_referenced, EscalationRequested: _line_escalation,
+    ReplyRated: _line_rated,
 }
 
 
@@ -217,15 +244,22 @@ _LINES: dict[type[Event], Callable[[Any], str]] = {
 
 
 def explain_route(route_log: Sequence[TierChosen | TierFailed], requests: int,
-                  tier_label: Callable[[int], str]) -> str:
+                  tier_label: Callable[[int], str],
+                  escalation: EscalationRequested | None = None) -> str:
     """The last request's routing in order (/why): tiers skipped or failed, and why each
     tried tier was chosen. `tier_label` names a tier as configured ("T2 trinity");
-    `requests` says whether any request was made in the session yet."""
+    `requests` says whether any request was made in the session yet; `escalation`, when
+    the last request was the previous one asked again one tier up."""
+    retry = ("" if escalation is None else
+             f"  asked again one tier up by you: {tier_label(escalation.from_tier)} → "
+             f"{tier_label(escalation.to_tier)} (the first answer, #{escalation.message_id}, "
+             "is kept)")
     if not route_log:
         if requests:
-            return "The last request made no model call (see the notices above)."
+            made = "The last request made no model call (see the notices above)."
+            return f"{made}\n{retry}" if retry else made
         return "No request has been routed in this session yet."
-    lines = ["Routing of the last request:"]
+    lines = ["Routing of the last request:", *([retry] if retry else [])]
     for event in route_log:
         if isinstance(event, TierChosen):
             lines.append(f"  T{event.tier} {event.tier_name} ({event.model}): "

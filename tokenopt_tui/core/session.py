@@ -15,19 +15,21 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TypeVar
 
-from tokenopt_tui.config import SessionType, as_session_type
+from tokenopt_tui.config import Config, SessionType, as_session_type
 from tokenopt_tui.core.budget import Budget, Level
-from tokenopt_tui.core.context import Context, Entry, make_entry
+from tokenopt_tui.core.context import MESSAGE_OVERHEAD, Context, Entry, make_entry
 from tokenopt_tui.core.events import (
     BudgetWarned,
     ContentReferenced,
     ContextCompacted,
     ErrorOccurred,
+    EscalationRequested,
     Event,
     ModelPreparing,
     PaidEscalated,
     ReplyCompleted,
     ReplyCut,
+    ReplyRated,
     SessionHalted,
     SessionStarted,
     SkillLoaded,
@@ -53,6 +55,7 @@ from tokenopt_tui.core.routing.router import (
 )
 from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
+from tokenopt_tui.store import MessageRow
 from tokenopt_tui.store.accounting import CallFigures
 
 E = TypeVar("E", bound=Event)
@@ -73,6 +76,9 @@ REFUSED_KINDS: frozenset[FailureKind] = frozenset(
 #: request (where people put the question) stand for the whole.
 ASK_HEAD_CHARS = 1_200
 ASK_TAIL_CHARS = 600
+#: Messages read back from the store to find the last request and its answers (a retry
+#: or a rating); the whole session only when these hold no request.
+RETRY_LOOKBACK = 16
 
 
 def ask_window(text: str) -> str:
@@ -199,7 +205,8 @@ class ChatSession:
             return await asyncio.to_thread(make_entry, role, content, message_id, limit)
         return make_entry(role, content, message_id, limit)
 
-    async def send(self, text: str) -> AsyncIterator[Event]:
+    async def send(self, text: str, *, retry: RetryPlan | None = None
+                   ) -> AsyncIterator[Event]:
         """Ask for a reply to `text`; yields events until the reply ends or fails.
 
         Budget first: a halted session makes no call. Then the context is compacted if a
@@ -207,21 +214,19 @@ class ChatSession:
         classifier picks the starting tier (unless the session is pinned), the router
         walks the chain; each attempt's text is stored as it streams, and an attempt
         that fails midway stays in the history as an interrupted message.
+
+        `retry` (only from `retry_up`): `text` is the stored last request, asked again
+        pinned to `retry.to_tier`; it is not stored twice, and its earlier answers stay
+        in the session but are not sent with it.
         """
         if self.halted or self.budget_state.level(self.tokens_used) == "halt":
             yield await self._halt(pending=text)
             return
         store = self.services.store
         config = self.services.config
-        message_id = await store.add_message(self.session_id, "user", text)
-        if not self._titled:
-            await store.set_session_title(self.session_id, one_line(text, TITLE_CHARS))
-            self._titled = True
-        entry = await self._entry("user", text, message_id)
-        self.context.add(entry)
-        if entry.referenced:
-            yield await self._emit(ContentReferenced(message_id, "user", entry.tokens,
-                                                     entry.view_tokens))
+        referenced = None if retry is not None else await self._add_request(text)
+        if referenced is not None:
+            yield referenced
         trigger = self._trigger()
         if trigger is not None:
             async for event in self.compact(*trigger):
@@ -235,6 +240,9 @@ class ChatSession:
             yield event
         messages = self.context.messages()
         prompt_estimate = self.context.tokens()
+        if retry is not None:
+            messages, prompt_estimate = _without_answers(messages, self.context.counts(),
+                                                         prompt_estimate, text)
         if skills_message is not None:
             messages = [skills_message, *messages]
             prompt_estimate += skills_tokens(skills_message.content)
@@ -242,7 +250,10 @@ class ChatSession:
         decision = classify(text, history_turns=len(self.context.entries) // 2)
         self._task_type = decision.task_type
         reasons: tuple[str, ...]
-        if self.tier is not None:
+        if retry is not None:
+            start, reasons = retry.to_tier, (
+                f"asked again one tier up (the answer came from tier {retry.from_tier})",)
+        elif self.tier is not None:
             start, reasons = self.tier, (f"pinned to tier {self.tier}",)
         else:
             start = min(decision.tier, len(config.tiers))
@@ -257,7 +268,7 @@ class ChatSession:
         try:
             async for item in self.services.router.route(
                     messages, start_tier=start, max_tokens=config.max_tokens,
-                    pinned=self.tier is not None):
+                    pinned=self.tier is not None or retry is not None):
                 if isinstance(item, TextReceived) and attempt is not None:  # the hot path
                     fragment = item.text
                     attempt.parts.append(fragment)
@@ -321,6 +332,84 @@ class ChatSession:
     async def _emit(self, event: E) -> E:
         await self._persist(event)
         return event
+
+    async def _add_request(self, text: str) -> ContentReferenced | None:
+        """Store the user's request and add it to the context; a ContentReferenced when
+        it is too long to be sent whole."""
+        store = self.services.store
+        message_id = await store.add_message(self.session_id, "user", text)
+        if not self._titled:
+            await store.set_session_title(self.session_id, one_line(text, TITLE_CHARS))
+            self._titled = True
+        entry = await self._entry("user", text, message_id)
+        self.context.add(entry)
+        if not entry.referenced:
+            return None
+        return await self._emit(ContentReferenced(message_id, "user", entry.tokens,
+                                                  entry.view_tokens))
+
+    # -- escalation and rating by the user --------------------------------------------
+
+    async def retry_up(self) -> AsyncIterator[Event]:
+        """Ask the last request again one tier above the tier its answer came from.
+
+        Yields an EscalationRequested, then what `send` yields; both answers stay stored
+        and the user's message is not stored again (the new answer follows the first
+        one). The paid tier is used only when paid use is on, announced like any paid
+        call; otherwise the retry is capped at the highest free tier (`escalation_tier`).
+        """
+        if self.halted or self.budget_state.level(self.tokens_used) == "halt":
+            yield await self._halt(pending="")
+            return
+        plan = await self._retry_plan()
+        if isinstance(plan, str):
+            yield await self._emit(ErrorOccurred(plan, where="retry one tier up"))
+            return
+        yield await self._emit(EscalationRequested(plan.message_id, plan.from_tier,
+                                                   plan.to_tier))
+        await self._feedback(plan.message_id, False, "escalation")
+        async for event in self.send(plan.text, retry=plan):
+            yield event
+
+    async def rate(self, good: bool) -> ReplyRated | None:
+        """Rate the session's last reply good or bad; None when it has no reply yet."""
+        rows = await self._recent_messages()
+        answer = next((row for row in reversed(rows) if row.role == "assistant"), None)
+        if answer is None:
+            return None
+        event = await self._emit(ReplyRated(answer.id, good))
+        await self._feedback(answer.id, good, "rating")
+        return event
+
+    async def _feedback(self, message_id: int, good: bool, source: str) -> None:
+        """The user's verdict on reply `message_id`: `source` "rating" (the good/bad keys,
+        /good, /bad) or "escalation" (asked again one tier up: bad for that answer).
+
+        Nothing extra is stored for now: the ReplyRated and EscalationRequested events
+        are the record. The agent pheromone (issue 13, another engineer's work done at
+        the same time) consumes this signal; keep the name and signature."""
+
+    async def _recent_messages(self) -> list[MessageRow]:
+        """The session's last messages, enough to hold its last request and answers."""
+        store = self.services.store
+        rows = await store.session_messages(self.session_id, last=RETRY_LOOKBACK)
+        if len(rows) == RETRY_LOOKBACK and not any(row.role == "user" for row in rows):
+            rows = await store.session_messages(self.session_id)
+        return rows
+
+    async def _retry_plan(self) -> RetryPlan | str:
+        """The last request, its last answer and the tier to ask next; or why none."""
+        rows = await self._recent_messages()
+        last = next((i for i in range(len(rows) - 1, -1, -1) if rows[i].role == "user"), None)
+        if last is None:
+            return "there is no request in this session to ask again"
+        answers = [row for row in rows[last + 1:] if row.role == "assistant"]
+        if not answers:
+            return "the last request has no answer to improve on: send it again instead"
+        answer = answers[-1]
+        from_tier = answer.tier if answer.tier is not None else 1
+        return RetryPlan(rows[last].content, answer.id, from_tier,
+                         escalation_tier(self.services.config, from_tier))
 
     async def _skills_for(self, text: str) -> tuple[ChatMessage | None, list[Event]]:
         """The bodies of the skills this request matches, as one system message for this
@@ -571,6 +660,43 @@ class ChatSession:
         for event in events:
             await self._persist(event)
         return events
+
+
+@dataclass(frozen=True)
+class RetryPlan:
+    """The last request asked again: its text, the answer found wanting, both tiers."""
+
+    text: str
+    message_id: int
+    from_tier: int
+    to_tier: int
+
+
+def escalation_tier(config: Config, from_tier: int) -> int:
+    """Where a retry one tier up goes: the first tier above `from_tier` that may be used
+    (a paid one only while paid use is on). With none, the retry is capped: `from_tier`
+    again, or the highest free tier when `from_tier` is a paid one now off."""
+    usable = [t.number for t in sorted(config.tiers, key=lambda t: t.number)
+              if not t.paid or config.paid_enabled]
+    higher = [number for number in usable if number > from_tier]
+    if higher:
+        return higher[0]
+    return from_tier if from_tier in usable or not usable else usable[-1]
+
+
+def _without_answers(messages: list[ChatMessage], counts: list[int], tokens: int,
+                     request: str) -> tuple[list[ChatMessage], int]:
+    """What a retry sends: the context up to its request, without the answers it had
+    (the model is asked afresh), and the estimate less what was left out. A request
+    folded into a summary meanwhile is put back at the end."""
+    kept = list(messages)
+    while kept and kept[-1].role == "assistant":
+        kept.pop()
+        tokens -= counts[len(kept)] + MESSAGE_OVERHEAD
+    if not kept or kept[-1].role != "user":
+        kept.append(ChatMessage("user", request))
+        tokens += count_tokens(request) + MESSAGE_OVERHEAD
+    return kept, tokens
 
 
 @dataclass

@@ -375,11 +375,16 @@ class TokenoptApp(App[None]):
         """Slash commands: `/tier N` pins the session to tier N, `/tier auto` lets the
         classifier choose again, `/why` explains the last request's routing, `/compact`
         compresses the context, `/new` starts a new session, `/show ID` reads a stored
-        message whole."""
+        message whole, `/retry up` asks the last request again one tier up, `/good` and
+        `/bad` rate the last reply (the chat's keys post these too)."""
         words = message.text.split()
         tiers = len(self.services.config.tiers)
         if words[0] == "/why":
             self.chat.add_notice(self.chat.explain_route())
+        elif words == ["/retry", "up"]:
+            self.request_retry_up()
+        elif words[0] in ("/good", "/bad") and len(words) == 1:
+            self.rate(words[0] == "/good")
         elif words[0] == "/compact" and len(words) == 1:
             self.request_compact()
         elif words[0] == "/new" and len(words) == 1:
@@ -404,7 +409,8 @@ class TokenoptApp(App[None]):
                 self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
         else:
             self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
-                                "/skills, /history, /stats, /show ID, /tier N, /tier auto or /why.")
+                                "/skills, /history, /stats, /show ID, /tier N, /tier auto, "
+                                "/retry up, /good, /bad or /why.")
 
     @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
     async def send(self, text: str) -> None:
@@ -418,6 +424,36 @@ class TokenoptApp(App[None]):
         """Today's dollars against the daily cap, for the budget panel."""
         spent = await self.services.store.spent_today_usd()
         self.chat.budget_panel.set_spend(spent, self.services.config.daily_cap_usd)
+
+    def request_retry_up(self) -> None:
+        """Ctrl+Up or /retry up: never while a reply streams (it would be cancelled)."""
+        if self.session is None or self.chat.replying:
+            self.notify("A reply is still streaming: ask again after it ends.",
+                        severity="warning", markup=False)
+            return
+        self.chat.messages.anchor()  # the user just acted: follow the conversation again
+        self.retry_up()
+
+    @work(exclusive=True, group="reply", exit_on_error=False, name="retry one tier up")
+    async def retry_up(self) -> None:
+        """The last request again one tier up; the new answer appears under the first."""
+        session = self.session
+        if session is None:
+            return
+        await self.chat.play_reply(session, session.retry_up())
+        await self.refresh_spend()
+
+    @work(group="rating", exit_on_error=False, name="rating")
+    async def rate(self, good: bool) -> None:
+        """Ctrl+Y / Ctrl+F, /good, /bad: rate the session's last reply."""
+        session = self.session
+        if session is None:
+            return
+        event = await session.rate(good)
+        if event is None:
+            self.chat.add_error("There is no reply to rate yet.")
+        else:
+            self.chat.show_event(event)
 
     def request_compact(self) -> None:
         """/compact or the palette: never while a reply streams (it would be cancelled)."""

@@ -38,10 +38,12 @@ if TYPE_CHECKING:  # imported on first use: neither Markdown nor the events (and
         BudgetWarned,
         ContextCompacted,
         ErrorOccurred,
+        EscalationRequested,
         Event,
         ModelPreparing,
         PaidEscalated,
         ReplyCompleted,
+        ReplyRated,
         SessionHalted,
         SkillLoaded,
         TierChosen,
@@ -60,6 +62,8 @@ KEY_MISSING = re.compile(r"key missing: set ([A-Za-z_][A-Za-z0-9_]*)")
 class StoredMessage(Protocol):
     """What the screen needs from a stored message row (store.MessageRow)."""
 
+    @property
+    def id(self) -> int: ...
     @property
     def role(self) -> str: ...
     @property
@@ -100,7 +104,14 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "toggle_sidebar", "Side bar", id="toggle-sidebar"),
         Binding("ctrl+l", "focus_prompt", "Prompt", id="focus-prompt", show=False),
         Binding("ctrl+r", "drop_attachment", "Drop paste", id="drop-attachment"),
+        # Shown once there is a reply: the last one rated, or its request asked again
+        # one tier up. The prompt's Input binds ctrl+u (and ctrl+b is the side bar).
+        Binding("ctrl+up", "retry_up", "Retry up", id="retry-up"),
+        Binding("ctrl+y", "rate_good", "Good", id="rate-good"),
+        Binding("ctrl+f", "rate_bad", "Bad", id="rate-bad"),
     ]
+    #: Actions that need a reply on screen (hidden before, dimmed while one streams).
+    REPLY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"retry_up", "rate_good", "rate_bad"})
 
     class SendRequested(Message):
         """The user submitted text; the App decides whether and how to send it."""
@@ -133,6 +144,9 @@ class ChatScreen(Screen[None]):
         self._replying = False
         self._session: BudgetSource | None = None
         self.route_log: list[TierChosen | TierFailed] = []  # the last request's routing
+        #: Set when the last request was the one before asked again one tier up (/why).
+        self.escalation: EscalationRequested | None = None
+        self.has_reply = False  # a reply is on screen to rate or to ask again one tier up
         self.requests = 0  # requests played in this session (/why before the first one)
         self.tier_names: dict[int, str] = {}
         self.keys_announced: set[str] = set()  # variables the key notice already named
@@ -215,6 +229,8 @@ class ChatScreen(Screen[None]):
         self.compression_panel.clear()
         self.skills_panel.clear()
         self.route_log, self.requests = [], 0
+        self.escalation, self.has_reply = None, False
+        self.refresh_bindings()
         self.keys_announced.clear()  # the notice was in the list just cleared
         self._keyless.clear()
         if seed:
@@ -225,6 +241,8 @@ class ChatScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "drop_attachment":
             return self.attachment is not None  # hidden from the footer until a paste waits
+        if action in self.REPLY_ACTIONS:
+            return None if self.replying else self.has_reply
         return True
 
     def set_input_enabled(self, enabled: bool, placeholder: str | None = None) -> None:
@@ -250,7 +268,8 @@ class ChatScreen(Screen[None]):
         each tried tier was chosen (worded by the presenter)."""
         from tokenopt_tui.core.presenter import explain_route
 
-        return explain_route(self.route_log, self.requests, self.tier_label)
+        return explain_route(self.route_log, self.requests, self.tier_label,
+                             escalation=self.escalation)
 
     def describe(self, event: Event) -> str | None:
         """The presenter's words for `event`, told to this screen's audience."""
@@ -302,9 +321,12 @@ class ChatScreen(Screen[None]):
             elif row.role == "assistant" and (row.content or not row.interrupted):
                 views.append(AssistantMessage(row.content, tier=row.tier, model=row.model,
                                               tokens=row.completion_tokens,
-                                              interrupted=row.interrupted))
+                                              interrupted=row.interrupted, message_id=row.id))
         if views:
             await self.messages.mount_all(views)
+        if any(isinstance(view, AssistantMessage) for view in views):
+            self.has_reply = True
+            self.refresh_bindings()
         self.messages.scroll_end(animate=False)
 
     # -- input --------------------------------------------------------------------
@@ -390,6 +412,16 @@ class ChatScreen(Screen[None]):
     def action_focus_prompt(self) -> None:
         self.prompt.focus()
 
+    def action_retry_up(self) -> None:
+        """The key for /retry up: the App asks the last request again one tier up."""
+        self.post_message(self.CommandRequested("/retry up"))
+
+    def action_rate_good(self) -> None:
+        self.post_message(self.CommandRequested("/good"))
+
+    def action_rate_bad(self) -> None:
+        self.post_message(self.CommandRequested("/bad"))
+
     # -- replies ------------------------------------------------------------------
 
     async def play_reply(self, session: BudgetSource, events: AsyncIterator[Event]) -> None:
@@ -401,6 +433,7 @@ class ChatScreen(Screen[None]):
         """
         self.replying = True
         self.route_log = []  # /why explains this request only, from its first event
+        self.escalation = None  # set again by this request's EscalationRequested, if any
         self.requests += 1
         playing = _Playing(session)
         status = self.status
@@ -432,6 +465,9 @@ class ChatScreen(Screen[None]):
                            else "interrupted")
             if not completed:  # no UsageRecorded came: the core's running total is right
                 self.budget_panel.set_usage(session.tokens_used, session.budget)
+            if completed or (reply is not None and reply.is_attached):
+                self.has_reply = True
+            self.refresh_bindings()
             self._update_estimate()
 
     async def _play_token(self, playing: _Playing, event: TokenReceived) -> None:
@@ -468,6 +504,7 @@ class ChatScreen(Screen[None]):
     async def _play_completed(self, playing: _Playing, event: ReplyCompleted) -> None:
         if playing.reply is None:
             playing.reply = await self._new_reply(event.tier, event.model)
+        playing.reply.message_id = event.message_id
         await playing.reply.finish(event.text, interrupted=event.interrupted)
         playing.completed = True
 
@@ -539,6 +576,21 @@ class ChatScreen(Screen[None]):
     def _show_skill(self, event: SkillLoaded) -> None:
         self.skills_panel.add_event(event)  # the panel says it; no notice in the list
 
+    def _show_escalation(self, event: EscalationRequested) -> None:
+        self.escalation = event
+        self.add_notice(self.describe(event) or "")
+
+    def _show_rated(self, event: ReplyRated) -> None:
+        """The mark on the rated reply (the last one on screen if its id is unknown)."""
+        from tokenopt_tui.ui.widgets.reply import AssistantMessage
+
+        replies = list(self.query(AssistantMessage))
+        reply = next((r for r in replies if r.message_id == event.message_id),
+                     replies[-1] if replies else None)
+        if reply is not None:
+            reply.set_rating(event.good)
+        self.notify(self.describe(event) or "", title="Rating", timeout=3, markup=False)
+
     _SHOW: ClassVar[dict[type[Event], Callable[[Any, Any], None]]] = {}
 
     @classmethod
@@ -551,7 +603,8 @@ class ChatScreen(Screen[None]):
                 ev.ErrorOccurred: cls._show_error, ev.TierFailed: cls._show_failed,
                 ev.PaidEscalated: cls._show_paid, ev.BudgetWarned: cls._show_budget,
                 ev.ContextCompacted: cls._show_compacted, ev.SessionHalted: cls._show_halted,
-                ev.SkillLoaded: cls._show_skill,
+                ev.SkillLoaded: cls._show_skill, ev.EscalationRequested: cls._show_escalation,
+                ev.ReplyRated: cls._show_rated,
             })
         return cls._SHOW
 

@@ -21,9 +21,10 @@ import time
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Markdown
+from textual.widgets import Label, Markdown
 from textual.widgets.markdown import MarkdownStream
 
 from tokenopt_tui.core.text import terminal_safe
@@ -94,6 +95,21 @@ class ChunkSlot(Vertical):
             self.styles.height = "auto"
 
 
+class RatingMark(Label):
+    """The user's rating of a reply, in its header: our own fixed words, never model text."""
+
+    DEFAULT_CSS = """
+    RatingMark { width: auto; margin-right: 1; text-style: bold; }
+    RatingMark.-good { color: $text-success; }
+    RatingMark.-bad { color: $text-error; }
+    """
+
+    def show(self, good: bool) -> None:
+        self.update(Content("✓ good" if good else "✗ bad"))
+        self.set_class(good, "-good")
+        self.set_class(not good, "-bad")
+
+
 class AssistantMessage(MessageView):
     """A model reply (streamed, or loaded from history); see the module docstring."""
 
@@ -111,8 +127,13 @@ class AssistantMessage(MessageView):
         """New text of this reply reached the screen (the list may park old chunks)."""
 
     def __init__(self, text: str = "", *, tier: int | None = None, model: str | None = None,
-                 tokens: int | None = None, interrupted: bool = False) -> None:
+                 tokens: int | None = None, interrupted: bool = False,
+                 message_id: int | None = None) -> None:
         super().__init__("assistant", classes="-assistant")
+        #: The stored message (known from ReplyCompleted, or from the row in history).
+        self.message_id = message_id
+        #: The user's rating (None: not rated), shown by a RatingMark in the header.
+        self.rating: bool | None = None
         self._tier = tier
         self._model = model
         self._tokens = tokens
@@ -158,6 +179,15 @@ class AssistantMessage(MessageView):
     def set_tokens(self, tokens: int | None) -> None:
         self._tokens = tokens
         self.header.set_tokens(tokens)
+
+    def set_rating(self, good: bool) -> None:
+        """Show the user's rating (good or bad) in the header; a new one replaces it."""
+        self.rating = good
+        marks = self.header.query(RatingMark)
+        mark = marks.first() if marks else RatingMark()
+        mark.show(good)
+        if not marks:
+            self.header.mount(mark)
 
     async def append(self, fragment: str) -> None:
         """Queue one streamed fragment (made terminal-safe); write the batch when due."""
