@@ -21,7 +21,7 @@ from typing import Any
 
 MODES = ("ok", "rate_limit", "server_error", "hang", "stall", "drop_mid_stream", "malformed",
          "no_usage", "not_found", "empty", "zero_usage", "drip", "escape_text",
-         "escape_error", "echo_key")
+         "escape_error", "echo_key", "ratelimit_headers")
 #: Terminal escapes a hostile model or provider might send: clear screen, an OSC 52
 #: clipboard write, a bare CR and a C1 CSI byte.
 HOSTILE = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\rX\x9b31m"
@@ -39,6 +39,10 @@ class FaultServer:
     retry_after: str | None = "30"  # Retry-After header value for rate_limit
     ratelimit_reset_ms: int | None = None  # X-RateLimit-Reset (epoch ms); None → now + 60 s
     cost: float | None = None  # usage.cost in the final chunk (OpenRouter style)
+    #: ratelimit_headers: an ok stream whose 200 carries X-RateLimit-* (limit, remaining;
+    #: the reset is ratelimit_reset_ms, else next UTC midnight in epoch ms)
+    ratelimit_limit: int = 50
+    ratelimit_remaining: int = 37
     hang_s: float = 10.0  # how long hang/stall keep the socket open, silent
     drip_interval_s: float = 0.2  # drip: one token this often, below any stall timeout
     drip_count: int = 100_000  # drip: how many tokens before it ends (normally never)
@@ -152,9 +156,16 @@ class FaultServer:
             await self._sse(mode, model, writer)
 
     async def _sse(self, mode: str, model: str, writer: asyncio.StreamWriter) -> None:
+        extra = b""
+        if mode == "ratelimit_headers":
+            reset = self.ratelimit_reset_ms or int((time.time() // 86_400 + 1) * 86_400_000)
+            extra = (f"X-RateLimit-Limit: {self.ratelimit_limit}\r\n"
+                     f"X-RateLimit-Remaining: {self.ratelimit_remaining}\r\n"
+                     f"X-RateLimit-Reset: {reset}\r\n").encode()
+            mode = "ok"
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                      b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
-                     b"Connection: close\r\n\r\n")
+                     + extra + b"Connection: close\r\n\r\n")
         if mode == "drip":  # a token every drip_interval_s: never stalls, never ends
             for i in range(self.drip_count):
                 await self._event(writer, _chunk(model, {"content": f" w{i}"}))

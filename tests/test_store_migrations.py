@@ -35,8 +35,8 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7]
-    assert latest_version() == 7
+    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert latest_version() == 8
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
     assert steps[2].name == "0003_cooldowns.sql"
@@ -44,6 +44,7 @@ def test_steps_are_numbered_and_shipped() -> None:
     assert steps[4].name == "0005_history_indexes.sql"
     assert steps[5].name == "0006_calls_in_flight.sql"
     assert steps[6].name == "0007_bench_runs.sql"
+    assert steps[7].name == "0008_free_quota.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -301,3 +302,21 @@ async def test_step_7_keeps_benchmark_reports_on_a_v6_database(tmp_path: Path) -
         assert latest is not None and latest[1:] == ("live", 80.0, '{"new": true}')
         with pytest.raises(StoreError, match="save_bench_run"):
             await store.save_bench_run("dream", 1.0, "{}")  # the CHECK names the mode
+
+
+async def test_step_8_counts_free_requests_on_a_v7_database(tmp_path: Path) -> None:
+    path = tmp_path / "v7.db"
+    await _db_at(path, 7)
+    assert "free_requests" not in _tables(path)
+    async with await Store.open(path) as store:
+        assert await store.free_requests_since(0) == 0 and await store.free_quota_reports() == {}
+        await store.record_free_request(2, "https://openrouter.ai/api/v1", 1_000.0)
+        await store.record_free_request(3, "https://openrouter.ai/api/v1", 2_000.0)
+        assert await store.free_requests_since(1_500.0) == 1
+        assert await store.free_requests_by_tier(0) == {2: 1, 3: 1}
+        await store.save_free_quota_report("day", 50, 40, None, 2_000.0)
+        await store.save_free_quota_report("day", 50, 39, 9_000.0, 2_100.0)  # replaces
+        assert await store.free_quota_reports() == {"day": (50, 39, 9_000.0, 2_100.0)}
+        with pytest.raises(StoreError, match="save_free_quota_report"):  # CHECK on scope
+            await store.save_free_quota_report("hour", 1, 1, None, 0.0)
+    assert {"free_requests", "free_quota_reports"} <= _tables(path)

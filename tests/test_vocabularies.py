@@ -31,5 +31,5 @@ def test_a_stored_role_narrows_and_an_unknown_one_is_refused() -> None:
 def test_the_router_classifies_faults_into_the_fault_kind_words() -> None:
     assert set(router.FAULT_KINDS) == faults.FAULT_KINDS == set(get_args(faults.FaultKind))
     skips_only = faults.FAILURE_KINDS - faults.FAULT_KINDS
-    assert skips_only == {"cooldown", "paid_blocked"}
+    assert skips_only == {"cooldown", "paid_blocked", "quota"}
     assert router.classify_fault(RuntimeError("?"))[0] in faults.FAULT_KINDS

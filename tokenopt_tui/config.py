@@ -124,6 +124,33 @@ class SkillSettings:
 
 
 @dataclass(frozen=True)
+class QuotaSettings:
+    """The free hosted tiers' per-account request limits (OpenRouter ":free": 20 a
+    minute, 50 a day, 1,000 a day after buying credits) and how many of the day's last
+    requests are kept for hard requests (core/routing/quota.py)."""
+
+    free_per_minute: int = 20
+    free_per_day: int = 50
+    reserve_for_hard: int = 10
+
+
+#: The classifier's task types (core.routing.classify.TaskType): what an agent's fit is keyed by.
+AGENT_TASK_TYPES: tuple[str, ...] = ("chat", "code", "analysis", "research", "ops")
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """An agent (`[[agents]]`): its system prompt, the tiers it prefers, its skill tags and
+    how well it fits each task type (0..1; a type it lacks is 0: never drawn for it)."""
+
+    name: str
+    system_prompt: str
+    preferred_tiers: tuple[int, ...] = ()
+    skill_tags: tuple[str, ...] = ()
+    fit: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     source: str = "defaults"
     tiers: tuple[Tier, ...] = ()
@@ -138,6 +165,7 @@ class Config:
     thresholds: BudgetThresholds = field(default_factory=BudgetThresholds)
     compression: CompressionSettings = field(default_factory=CompressionSettings)
     skills: SkillSettings = field(default_factory=SkillSettings)
+    quota: QuotaSettings = field(default_factory=QuotaSettings)
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
     #: $ per million tokens (input, output) for models whose server reports no cost.
@@ -259,6 +287,11 @@ SCHEMA: dict[str, Any] = {
         "threshold": check_number(0, 100),
         "max_per_request": check_int(0, 50),
         "allowance_tokens": check_int(0, 1_000_000),
+    },
+    "quota": {
+        "free_per_minute": check_int(1, 100_000),
+        "free_per_day": check_int(1, 1_000_000),
+        "reserve_for_hard": check_int(0, 1_000_000),
     },
     "paths": {"db": check_text},
     "tiers": None,  # validated by _tiers
@@ -440,6 +473,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
         thresholds=_thresholds(data.get("thresholds", {})),
         compression=_compression(data.get("compression", {})),
         skills=SkillSettings(**data.get("skills", {})),
+        quota=_quota(data.get("quota", {})),
         db_path=Path(db).expanduser() if db else None,
         **plain,
     )
@@ -473,6 +507,16 @@ def _compression(values: Mapping[str, Any]) -> CompressionSettings:
                           f"{2 * settings.compress_over_turns}",
                           ("compression.keep_last", "compression.compress_over_turns"))
     return settings
+
+
+def _quota(values: Mapping[str, int]) -> QuotaSettings:
+    """The reserve must leave some of the day's free requests to easy ones."""
+    quota = QuotaSettings(**values)
+    if quota.reserve_for_hard >= quota.free_per_day:
+        raise ConfigError(f"key 'quota.reserve_for_hard': {quota.reserve_for_hard} must be "
+                          f"below 'quota.free_per_day' ({quota.free_per_day})",
+                          ("quota.reserve_for_hard", "quota.free_per_day"))
+    return quota
 
 
 def validate_chain(config: Config) -> None:

@@ -41,12 +41,14 @@ class Services:
         they are also kept in the store, shared with other processes (and doctor)."""
         if self._router is None:
             from tokenopt_tui.core.routing.cooldown import StoreCooldowns
+            from tokenopt_tui.core.routing.quota import FreeQuota
             from tokenopt_tui.core.routing.router import Router
 
             self._router = Router(self.config, self.provider,
                                   spent_today_usd=lambda: self.store.spent_today_usd(),
                                   cooldown_store=StoreCooldowns(lambda: self.store),
-                                  scrub=self.secrets.scrub)
+                                  scrub=self.secrets.scrub,
+                                  free_quota=FreeQuota(self.config.quota, lambda: self.store))
         return self._router
 
     @property

@@ -89,10 +89,23 @@ async def doctor(config: Config, paths: Paths, out: Writable) -> int:
                 text = describe_state(state)
                 model = services.provider(tier.number, index).model
                 out.write(f"  {number:<2}{name:<14}{model:<38}{text}\n")
+        await write_free_quota(config, services, opened, out)
         await write_local_servers(config, paths, services, out)
     finally:
         await services.aclose()
     return 0
+
+
+async def write_free_quota(config: Config, services: Services, opened: bool,
+                           out: Writable) -> None:
+    """The Budget panel's free-requests line, from every process's stored count (the
+    configured day's limit when nothing is stored); nothing when no tier is hosted free."""
+    from tokenopt_tui.core.routing.quota import FreeQuota, free_hosted, free_line
+
+    if not free_hosted(config.tiers):
+        return
+    quota = FreeQuota(config.quota, (lambda: services.store) if opened else None)
+    out.write(f"{free_line(await quota.status())}\n")
 
 
 async def write_local_servers(config: Config, paths: Paths, services: Services,

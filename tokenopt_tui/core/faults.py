@@ -14,8 +14,9 @@ from typing import Literal, get_args
 FaultKind = Literal["connection", "timeout", "rate_limit", "server", "not_found", "rejected",
                     "empty", "malformed", "unavailable", "error"]
 
-#: An endpoint passed over without a call.
-SkipKind = Literal["unavailable", "cooldown", "paid_blocked"]
+#: An endpoint passed over without a call ("quota": the free hosted requests of the day or
+#: minute are used up, or only the reserve for hard requests is left; core/routing/quota.py).
+SkipKind = Literal["unavailable", "cooldown", "paid_blocked", "quota"]
 
 #: Any reason a tier's endpoint gave no answer (AttemptFailed.kind, TierFailed.fault).
 FailureKind = Literal[FaultKind, SkipKind]

@@ -208,3 +208,48 @@ class AccountingQueries(StoreQueries):
             return None
         started, mode, seconds, report = rows[0]
         return str(started), str(mode), float(seconds), str(report)
+
+    # -- free hosted quota (migration 0008) ---------------------------------------------
+
+    async def record_free_request(self, tier: int, endpoint: str, at: float) -> int:
+        """Count one request sent to a free hosted endpoint (`at`: epoch seconds), so
+        the day's use survives restarts and is shared by every process."""
+        return await self._insert(
+            f"record_free_request(tier {tier})",
+            "INSERT INTO free_requests (tier, endpoint, at_epoch) VALUES (?, ?, ?)",
+            (tier, endpoint, at))
+
+    async def free_requests_since(self, since: float) -> int:
+        """How many free hosted requests were sent at or after `since` (epoch seconds)."""
+        rows = await self._fetchall(
+            "free_requests_since",
+            "SELECT COUNT(*) FROM free_requests WHERE at_epoch >= ?", (since,))
+        return int(rows[0][0]) if rows else 0
+
+    async def free_requests_by_tier(self, since: float) -> dict[int, int]:
+        """Free hosted requests since `since`, per tier (the account total is their sum)."""
+        rows = await self._fetchall(
+            "free_requests_by_tier",
+            "SELECT tier, COUNT(*) FROM free_requests WHERE at_epoch >= ? GROUP BY tier",
+            (since,))
+        return {int(tier): int(count) for tier, count in rows}
+
+    async def save_free_quota_report(self, scope: str, limit: int, remaining: int,
+                                     reset_epoch: float | None, seen_epoch: float) -> None:
+        """Keep the latest X-RateLimit-* figures of one window ('day' or 'minute')."""
+        await self._update(
+            f"save_free_quota_report({scope!r})",
+            "INSERT INTO free_quota_reports (scope, limit_count, remaining, reset_epoch, "
+            "seen_epoch) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET "
+            "limit_count = excluded.limit_count, remaining = excluded.remaining, "
+            "reset_epoch = excluded.reset_epoch, seen_epoch = excluded.seen_epoch",
+            (scope, limit, remaining, reset_epoch, seen_epoch))
+
+    async def free_quota_reports(self) -> dict[str, tuple[int, int, float | None, float]]:
+        """scope → (limit, remaining, reset_epoch, seen_epoch) as last reported."""
+        rows = await self._fetchall(
+            "free_quota_reports", "SELECT scope, limit_count, remaining, reset_epoch, "
+            "seen_epoch FROM free_quota_reports")
+        return {str(scope): (int(limit), int(remaining),
+                             None if reset is None else float(reset), float(seen))
+                for scope, limit, remaining, reset, seen in rows}

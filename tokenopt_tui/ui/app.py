@@ -421,9 +421,24 @@ class TokenoptApp(App[None]):
         await self.refresh_spend()
 
     async def refresh_spend(self) -> None:
-        """Today's dollars against the daily cap, for the budget panel."""
+        """Today's dollars against the daily cap and the free requests left, for the
+        budget panel."""
         spent = await self.services.store.spent_today_usd()
         self.chat.budget_panel.set_spend(spent, self.services.config.daily_cap_usd)
+        await self.refresh_free_quota()
+
+    async def refresh_free_quota(self) -> None:
+        """Today's free hosted requests left (the store's count, the provider's figures);
+        hidden while no free hosted endpoint can be used (no key), where it means nothing."""
+        from tokenopt_tui.core.routing.quota import FreeQuota, free_hosted, free_line
+
+        services = self.services
+        line = None
+        if any(services.provider(tier.number, index).availability()[0]
+               for tier, index, _endpoint in free_hosted(services.config.tiers)):
+            status = await FreeQuota(services.config.quota, lambda: services.store).status()
+            line = free_line(status)
+        self.chat.budget_panel.set_free_quota(line)
 
     def request_retry_up(self) -> None:
         """Ctrl+Up or /retry up: never while a reply streams (it would be cancelled)."""

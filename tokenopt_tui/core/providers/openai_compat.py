@@ -2,17 +2,23 @@
 
 Streams with `stream_options={"include_usage": True}` and reads the final usage
 chunk, keeping OpenRouter's `usage.cost` when present. The SDK is imported lazily.
+
+The response's X-RateLimit-* headers (OpenRouter's free quota), on a stream or a 429,
+are kept as `rate_limit`: the SDK's stream object carries its HTTP response, so no
+second request and no raw-response wrapper are needed.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from tokenopt_tui.config import Endpoint
 from tokenopt_tui.core.events import ModelPreparing
 from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
+from tokenopt_tui.core.routing.quota import RateLimitReading, reading_from_headers
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.core.text import terminal_safe
 from tokenopt_tui.core.tokens import count_tokens
@@ -58,6 +64,15 @@ class OpenAICompatProvider:
         self.model = endpoint.model
         self.endpoint = endpoint.base_url or ""
         self._client: Any = None
+        #: The latest X-RateLimit-* figures this endpoint sent (None until it sends some).
+        self.rate_limit: RateLimitReading | None = None
+
+    def _note_rate_limit(self, http_response: Any) -> None:
+        headers = getattr(http_response, "headers", None)
+        if headers is not None:
+            reading = reading_from_headers(headers, time.time())
+            if reading is not None:
+                self.rate_limit = reading
 
     def availability(self) -> tuple[bool, str]:
         var = self._endpoint.api_key_env
@@ -98,6 +113,7 @@ class OpenAICompatProvider:
                 model=self.model, messages=payload, max_tokens=max_tokens, stream=True,
                 stream_options={"include_usage": True},
             )
+            self._note_rate_limit(getattr(response, "response", None))
             async for chunk in response:
                 if chunk.usage is not None:
                     usage = usage_from_chunk(chunk.usage)
@@ -113,6 +129,7 @@ class OpenAICompatProvider:
                 await response.close()
             raise
         except openai.APIStatusError as exc:
+            self._note_rate_limit(exc.response)
             raise self._error(
                 f"{self.endpoint} answered HTTP {exc.status_code} for {self.model}: "
                 f"{self._clip(_message(exc))}", status=exc.status_code,

@@ -20,6 +20,12 @@ mapped onto this process's monotonic clock), each failure saves its endpoint's
 cooldown and a success clears it. Persistence faults never break routing; they are
 logged as warnings.
 
+With a `FreeQuota` (core/routing/quota.py), each request sent to a free hosted
+endpoint is counted and the provider's X-RateLimit-* figures kept; such an endpoint
+is skipped (kind "quota") when the day's or the minute's free requests are used up,
+or when only the reserve for hard requests is left and this request started at a
+tier with no free hosted endpoint (it reached them only as a fallback).
+
 Our OpenAI-compatible provider sends a single `model` and never OpenRouter's
 `models` fallback list, so a request for a ":free" model can never be billed as a
 paid one; fallback to a paid model only happens here, announced by
@@ -51,6 +57,7 @@ from tokenopt_tui.core.routing.cooldown import (
     key_text,
     retry_after_of,
 )
+from tokenopt_tui.core.routing.quota import FreeQuota, counts_against_quota, is_easy
 from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
 
@@ -81,7 +88,8 @@ class AttemptFailed:
 
     kind: connection, timeout, rate_limit, server, not_found, rejected (other 4xx),
     empty, malformed, error (unclassified), and for skips unavailable, cooldown,
-    paid_blocked. `cooldown_until` is wall-clock epoch seconds.
+    paid_blocked, quota. `cooldown_until` is wall-clock epoch seconds (for a quota
+    skip, when the free requests start over).
     """
 
     tier: int
@@ -242,7 +250,8 @@ class Router:
                  max_attempts: int = 4,
                  cooldown_steps_s: Sequence[float] = DEFAULT_COOLDOWN_STEPS_S,
                  cooldown_store: CooldownStore | None = None,
-                 scrub: Callable[[str], str] | None = None) -> None:
+                 scrub: Callable[[str], str] | None = None,
+                 free_quota: FreeQuota | None = None) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.config = config
@@ -257,6 +266,8 @@ class Router:
         #: Removes configured key values from provider error text (some providers echo
         #: the Authorization header) before it is kept in a cooldown, event or row.
         self._scrub = scrub or (lambda text: text)
+        #: Counts free hosted requests and refuses them past the quota (None: no policy).
+        self.free_quota = free_quota
 
     def _chain(self, start_tier: int, pinned: bool) -> list[Tier]:
         """Free tiers from the start tier down, then the free tiers before it (a local
@@ -382,6 +393,7 @@ class Router:
         seen: set[EndpointKey] = set()
         # When every usable free endpoint is cooling down, trying one beats refusing.
         ignore_cooldown = self._all_cooling(chain)
+        easy = is_easy(self.config.tiers, start_tier)
         capped = False
         for tier in chain:
             if capped:
@@ -401,7 +413,11 @@ class Router:
                     break
                 seen.add(key)
                 provider = self._provider_for(tier.number, index)
-                if (skip := self._skip(tier, provider, key, ignore_cooldown)) is not None:
+                quota = (self.free_quota if self.free_quota is not None
+                         and counts_against_quota(tier, endpoint) else None)
+                if ((skip := self._skip(tier, provider, key, ignore_cooldown)) is not None
+                        or (quota is not None
+                            and (skip := await self._quota_skip(quota, tier, provider, easy)))):
                     failures.append(skip)
                     yield skip
                     continue
@@ -411,11 +427,15 @@ class Router:
                 attempts += 1
                 yield AttemptStarted(tier.number, tier.name, index, provider.model,
                                      provider.endpoint, tier.paid, provider)
+                if quota is not None:
+                    await quota.record(tier.number, provider.endpoint)
                 outcome = _Outcome(parts=[])
                 async with contextlib.aclosing(self._attempt(
                         provider, endpoint, messages, max_tokens, outcome, deadline)) as run:
                     async for item in run:
                         yield item
+                if quota is not None:
+                    await quota.observe(getattr(provider, "rate_limit", None))
                 if outcome.cut is not None and not outcome.parts:  # the time is up
                     timed_out = AttemptFailed(tier.number, provider.model, provider.endpoint,
                                               outcome.cut.detail, "timeout")
@@ -459,6 +479,15 @@ class Router:
                                  f"cooling down for another {left:.0f} s after a failure",
                                  "cooldown", cooldown_until=until, skipped=True)
         return None
+
+    @staticmethod
+    async def _quota_skip(quota: FreeQuota, tier: Tier, provider: Provider,
+                          easy: bool) -> AttemptFailed | None:
+        refused = await quota.refusal(easy=easy)
+        if refused is None:
+            return None
+        return AttemptFailed(tier.number, provider.model, provider.endpoint, refused.reason,
+                             "quota", cooldown_until=refused.until, skipped=True)
 
     @staticmethod
     def _escalation_reason(tier: Tier, start_tier: int, failures: list[AttemptFailed]) -> str:

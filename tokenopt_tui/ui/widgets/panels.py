@@ -53,6 +53,12 @@ def words(text: str) -> list[str]:
     return [head, *(f" {w}" for w in rest)]
 
 
+def free_pieces(line: str) -> list[str]:
+    """"free requests: 37 of 50 left today" breaks after the colon, not in the figures."""
+    head, sep, rest = line.partition(": ")
+    return [head + ":", " " + rest] if sep else words(line)
+
+
 def _cut(text: str, width: int) -> str:
     """`text` cut to `width` cells, with "…" where it was cut."""
     if cell_len(text) <= width:
@@ -185,9 +191,15 @@ class Panel(Vertical):
 
 class BudgetPanel(Panel):
     """Session tokens against the budget (colour band), the next request's estimate,
-    and today's spend against the paid tier's daily cap."""
+    today's spend against the paid tier's daily cap, and the free hosted requests left
+    today (shown once the app knows a free hosted tier can be used)."""
 
     TITLE = "Budget"
+    DEFAULT_CSS = """
+    BudgetPanel .budget-free {
+        color: $text-muted;
+    }
+    """
 
     def __init__(self, budget: int, session_type: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -198,6 +210,8 @@ class BudgetPanel(Panel):
         self.spent_today = 0.0
         self.daily_cap = 0.0
         self.halted = False
+        #: "free requests: 37 of 50 left today", or None while no free hosted tier is usable.
+        self.free_text: str | None = None
         #: The session's thresholds (set once its config is known; defaults until then).
         self.thresholds = BudgetThresholds()
 
@@ -208,6 +222,9 @@ class BudgetPanel(Panel):
                           classes="budget-bar")
         yield FitText(classes="budget-estimate")
         yield FitText(classes="budget-spend")
+        free = FitText(classes="budget-free")
+        free.display = False
+        yield free
         yield FitText(classes="budget-type")
 
     def on_mount(self) -> None:
@@ -295,6 +312,14 @@ class BudgetPanel(Panel):
         self.spent_today, self.daily_cap = spent_today, daily_cap
         if self.is_mounted:
             self.query_one(".budget-spend", FitText).set_lines([self.spend_pieces])
+
+    def set_free_quota(self, line: str | None) -> None:
+        """The free quota's line (`core.routing.quota.free_line`); None hides it."""
+        self.free_text = line
+        if self.is_mounted:
+            free = self.query_one(".budget-free", FitText)
+            free.display = line is not None
+            free.set_lines([] if line is None else [free_pieces(line)])
 
     def _refresh_estimate(self) -> None:
         if self.is_mounted:
