@@ -134,22 +134,6 @@ class QuotaSettings:
     reserve_for_hard: int = 10
 
 
-#: The classifier's task types (core.routing.classify.TaskType): what an agent's fit is keyed by.
-AGENT_TASK_TYPES: tuple[str, ...] = ("chat", "code", "analysis", "research", "ops")
-
-
-@dataclass(frozen=True)
-class AgentSpec:
-    """An agent (`[[agents]]`): its system prompt, the tiers it prefers, its skill tags and
-    how well it fits each task type (0..1; a type it lacks is 0: never drawn for it)."""
-
-    name: str
-    system_prompt: str
-    preferred_tiers: tuple[int, ...] = ()
-    skill_tags: tuple[str, ...] = ()
-    fit: Mapping[str, float] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class Config:
     source: str = "defaults"
