@@ -35,8 +35,8 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7, 8]
-    assert latest_version() == 8
+    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert latest_version() == 9
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
     assert steps[2].name == "0003_cooldowns.sql"
@@ -45,6 +45,7 @@ def test_steps_are_numbered_and_shipped() -> None:
     assert steps[5].name == "0006_calls_in_flight.sql"
     assert steps[6].name == "0007_bench_runs.sql"
     assert steps[7].name == "0008_free_quota.sql"
+    assert steps[8].name == "0009_agents.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -320,3 +321,28 @@ async def test_step_8_counts_free_requests_on_a_v7_database(tmp_path: Path) -> N
         with pytest.raises(StoreError, match="save_free_quota_report"):  # CHECK on scope
             await store.save_free_quota_report("hour", 1, 1, None, 0.0)
     assert {"free_requests", "free_quota_reports"} <= _tables(path)
+
+
+async def test_step_9_adds_agent_pheromone_to_a_v8_database(tmp_path: Path) -> None:
+    from tokenopt_tui.store.agents import AgentQualityRow
+
+    path = tmp_path / "v8.db"
+    await _db_at(path, 8)
+    assert "agent_quality" not in _tables(path)
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == 9
+        assert await store.agent_qualities() == [] and await store.agent_health() == {}
+        row = AgentQualityRow("analyst", "analysis", 2.0, 1.0, "2026-11-20T12:00:00.000Z")
+        await store.save_agent_quality(row, 0.6667, "rating")
+        await store.save_agent_quality(AgentQualityRow("analyst", "analysis", 2.5, 1.0,
+                                                       "2026-11-21T12:00:00.000Z"), 0.71,
+                                       "rating")
+        assert await store.agent_qualities() == [AgentQualityRow(
+            "analyst", "analysis", 2.5, 1.0, "2026-11-21T12:00:00.000Z")]
+        assert [r.tau for r in await store.agent_quality_history()] == [0.6667, 0.71]
+        await store.record_agent_error("analyst")
+        assert (await store.agent_health())["analyst"][0] == 1
+        with pytest.raises(StoreError, match="save_agent_quality"):  # CHECK alpha > 0
+            await store.save_agent_quality(AgentQualityRow("x", "chat", 0.0, 1.0, "t"), 0, "s")
+        assert await store.agent_quality("x", "chat") is None  # rolled back whole
+    assert {"agent_quality", "agent_quality_history", "agent_health"} <= _tables(path)

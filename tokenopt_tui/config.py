@@ -36,7 +36,7 @@ ENV_PREFIX = "TOKENOPT__"
 DEFAULT_BUDGETS: Mapping[str, int] = MappingProxyType(
     {"direct_chat": 10_000, "cron_job": 20_000, "sub_agent": 30_000})
 #: Top-level config keys that map one-to-one onto a `Config` field.
-_PLAIN_KEYS = ("max_tokens", "request_timeout_s", "theme")
+_PLAIN_KEYS = ("max_tokens", "request_timeout_s", "theme", "agents_enabled")
 #: `[paid]` keys and the `Config` fields they set.
 _PAID_FIELDS = {"enabled": "paid_enabled", "daily_cap_usd": "daily_cap_usd"}
 
@@ -134,6 +134,22 @@ class QuotaSettings:
     reserve_for_hard: int = 10
 
 
+#: The classifier's task types (core.routing.classify.TaskType): what an agent's fit is keyed by.
+AGENT_TASK_TYPES: tuple[str, ...] = ("chat", "code", "analysis", "research", "ops")
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """An agent (`[[agents]]`): its system prompt, the tiers it prefers, its skill tags and
+    how well it fits each task type (0..1; a type it lacks is 0: never drawn for it)."""
+
+    name: str
+    system_prompt: str
+    preferred_tiers: tuple[int, ...] = ()
+    skill_tags: tuple[str, ...] = ()
+    fit: Mapping[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Config:
     source: str = "defaults"
@@ -155,6 +171,9 @@ class Config:
     #: $ per million tokens (input, output) for models whose server reports no cost.
     prices: Mapping[str, tuple[float, float]] = field(
         default_factory=lambda: {"moonshotai/kimi-k2": (0.57, 2.30)})
+    #: Agents chosen by pheromone per request (`agents_enabled = true`); off by default.
+    agents_enabled: bool = False
+    agents: tuple[AgentSpec, ...] = field(default_factory=lambda: _agents(default_agents()))
 
     def tier(self, number: int) -> Tier:
         for tier in self.tiers:
@@ -178,6 +197,30 @@ def default_tiers() -> list[dict[str, Any]]:
          "endpoints": [openrouter("qwen/qwen3-coder:free"),
                        openrouter("tngtech/deepseek-r1t2-chimera:free")]},
         {"name": "kimi", "paid": True, "endpoints": [openrouter("moonshotai/kimi-k2")]},
+    ]
+
+
+def default_agents() -> list[dict[str, Any]]:
+    """The plan's four agents (phase 2); `[[agents]]` in the config replaces them all."""
+    return [
+        {"name": "devops", "preferred_tiers": [1, 3], "skill_tags": ["ops", "shell"],
+         "fit": {"ops": 1.0, "code": 0.5, "analysis": 0.2, "research": 0.1, "chat": 0.1},
+         "system_prompt": "You are a careful DevOps engineer. Give exact commands and "
+                          "config, say what each changes and how to undo it; never guess "
+                          "at paths or flags."},
+        {"name": "analyst", "preferred_tiers": [2, 3], "skill_tags": ["analysis", "data"],
+         "fit": {"analysis": 1.0, "research": 0.8, "code": 0.2, "ops": 0.2, "chat": 0.2},
+         "system_prompt": "You are an analyst. Separate facts from assumptions, compare "
+                          "options with their trade-offs, and end with a short conclusion."},
+        {"name": "creator", "preferred_tiers": [1, 2], "skill_tags": ["writing", "code"],
+         "fit": {"chat": 0.9, "code": 0.8, "research": 0.3, "analysis": 0.2, "ops": 0.1},
+         "system_prompt": "You are a concise writer and programmer. Answer directly; "
+                          "write clear prose and working code in the user's style."},
+        {"name": "memory", "preferred_tiers": [1], "skill_tags": ["recall", "notes"],
+         "fit": {"chat": 0.4, "research": 0.5, "analysis": 0.2, "code": 0.1, "ops": 0.1},
+         "system_prompt": "You keep track of what was said in past sessions and notes. "
+                          "Recall the relevant facts first, say where they came from, and "
+                          "say plainly when you do not know."},
     ]
 
 
@@ -278,6 +321,8 @@ SCHEMA: dict[str, Any] = {
         "reserve_for_hard": check_int(0, 1_000_000),
     },
     "paths": {"db": check_text},
+    "agents_enabled": check_bool,
+    "agents": None,  # validated by _agents
     "tiers": None,  # validated by _tiers
     "prices": None,  # validated by _prices
     "local_servers": None,  # validated by _local_servers
@@ -347,6 +392,51 @@ def _parse_tiers(raw: Any) -> tuple[Tier, ...]:
         parsed = tuple(_endpoint(e, f"{key}.endpoints[{i}]") for i, e in enumerate(endpoints))
         tiers.append(Tier(index + 1, name, paid, parsed))
     return tuple(tiers)
+
+
+def _agents(raw: Any) -> tuple[AgentSpec, ...]:
+    """`[[agents]]`: each with a unique name, a system prompt and a fit per task type."""
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("key 'agents': expected a non-empty array of tables ([[agents]])",
+                          ("agents",))
+    agents: list[AgentSpec] = []
+    for index, item in enumerate(raw):
+        key = f"agents[{index}]"
+        try:
+            agents.append(_agent(item, key, {a.name for a in agents}))
+        except ConfigError as exc:
+            raise ConfigError(str(exc), ("agents",)) from None
+    return tuple(agents)
+
+
+def _agent(item: Any, key: str, taken: set[str]) -> AgentSpec:
+    if not isinstance(item, dict):
+        raise ConfigError(f"key '{key}': expected a table")
+    unknown = set(item) - {"name", "system_prompt", "preferred_tiers", "skill_tags", "fit"}
+    if unknown:
+        raise ConfigError(f"unknown key '{key}.{sorted(unknown)[0]}'")
+    name = check_text(item.get("name"), f"{key}.name")
+    if name in taken:
+        raise ConfigError(f"key '{key}.name': {name!r} is already an agent's name")
+    prompt = check_text(item.get("system_prompt"), f"{key}.system_prompt")
+    tiers = item.get("preferred_tiers", [])
+    if not isinstance(tiers, list):
+        raise ConfigError(f"key '{key}.preferred_tiers': expected a list of tier numbers")
+    tier_numbers = tuple(check_int(1, 99)(t, f"{key}.preferred_tiers[{i}]")
+                         for i, t in enumerate(tiers))
+    tags = item.get("skill_tags", [])
+    if not isinstance(tags, list):
+        raise ConfigError(f"key '{key}.skill_tags': expected a list of strings")
+    tag_names = tuple(check_text(t, f"{key}.skill_tags[{i}]") for i, t in enumerate(tags))
+    fit = item.get("fit")
+    if not isinstance(fit, dict) or not fit:
+        raise ConfigError(f"key '{key}.fit': expected a table of task type = weight (0..1)")
+    for task_type in fit:
+        if task_type not in AGENT_TASK_TYPES:
+            raise ConfigError(f"unknown key '{key}.fit.{task_type}' (task types: "
+                              f"{', '.join(AGENT_TASK_TYPES)})")
+    weights = {t: check_number(0, 1)(w, f"{key}.fit.{t}") for t, w in fit.items()}
+    return AgentSpec(name, prompt, tier_numbers, tag_names, MappingProxyType(weights))
 
 
 def _is_paid_openrouter(endpoint: Endpoint) -> bool:
@@ -463,6 +553,8 @@ def _build(data: dict[str, Any], source: str) -> Config:
     )
     if "prices" in data:
         config = replace(config, prices={**config.prices, **_prices(data["prices"])})
+    if "agents" in data:
+        config = replace(config, agents=_agents(data["agents"]))
     validate_chain(config)
     return config
 

@@ -13,6 +13,7 @@ from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.paths import Paths
 
 if TYPE_CHECKING:  # imported on first use: the chat paints before any of them is needed
+    from tokenopt_tui.core.agents.picker import AgentPicker
     from tokenopt_tui.core.providers.base import Provider
     from tokenopt_tui.core.routing.router import Router
     from tokenopt_tui.core.skills.library import SkillLibrary
@@ -34,6 +35,7 @@ class Services:
     _providers: dict[tuple[int, int], Provider] = field(default_factory=dict)
     _router: Router | None = None
     _skills: SkillLibrary | None = None
+    _agents: AgentPicker | None = None
 
     @property
     def router(self) -> Router:
@@ -50,6 +52,21 @@ class Services:
                                   scrub=self.secrets.scrub,
                                   free_quota=FreeQuota(self.config.quota, lambda: self.store))
         return self._router
+
+    @property
+    def agents(self) -> AgentPicker | None:
+        """The agent picker (pheromone kept in the store), None unless `agents_enabled`."""
+        if not self.config.agents_enabled:
+            return None
+        if self._agents is None:
+            from tokenopt_tui.core.agents.picker import AgentPicker
+
+            self._agents = AgentPicker(self.config.agents, lambda: self.store)
+        return self._agents
+
+    def set_agents(self, picker: AgentPicker | None) -> None:
+        """Use this picker (tests: a seeded RNG or a fixed clock)."""
+        self._agents = picker
 
     @property
     def secrets(self) -> Secrets:

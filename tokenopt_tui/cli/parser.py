@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tokenopt_tui.cli import bench as bench_cli
 
     bench_cli.add_parser(sub)
+    from tokenopt_tui.cli import agents as agents_cli
+
+    agents_cli.add_parser(sub)
     model = sub.add_parser("model", help="manage the local model")
     model.add_argument("action", choices=["prepare"])
     return parser

@@ -232,6 +232,21 @@ class ReplyRated(Event):
     good: bool
 
 
+@dataclass(frozen=True)
+class AgentChosen(Event):
+    """An agent was drawn for this request: its system prompt goes first. `tau` is its
+    quality for `task_type` from `samples` outcomes, `weight` its chance in the draw over
+    `candidates` agents, each of which kept at least `floor`."""
+
+    agent: str
+    task_type: str
+    tau: float
+    samples: int
+    floor: float
+    candidates: int
+    weight: float
+
+
 def decode_event(kind: str, payload: dict[str, Any]) -> Event | None:
     """The event a stored row holds (`kind` and its JSON `payload`), or None.
 

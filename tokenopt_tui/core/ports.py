@@ -8,10 +8,11 @@ the wiring module, the CLI or the UI. The store is the concrete layer below the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
     from tokenopt_tui.config import Config
+    from tokenopt_tui.core.agents.picker import AgentChoice
     from tokenopt_tui.core.providers.base import ChatMessage
     from tokenopt_tui.core.routing.router import RouterItem
     from tokenopt_tui.core.skills.library import Selection
@@ -31,6 +32,23 @@ class SkillSource(Protocol):
     def select(self, request: str) -> Selection: ...
 
 
+class AgentChooser(Protocol):
+    """Draws the agent for a request and learns from outcomes (core.agents.picker)."""
+
+    async def choose(self, task_type: str) -> AgentChoice | None: ...
+
+    async def feedback(self, agent: str, task_type: str, good: bool,
+                       source: str) -> float: ...
+
+    async def provider_failed(self, agent: str) -> None: ...
+
+
+def agents_of(deps: object) -> AgentChooser | None:
+    """The optional `agents` member of a SessionDeps (None when it has none: tests and
+    benchmarks that build their own deps need not know about agents)."""
+    return cast("AgentChooser | None", getattr(deps, "agents", None))
+
+
 class SessionDeps(Protocol):
     """Everything a ChatSession uses: settings, the store, the router, the skills."""
 
@@ -45,3 +63,6 @@ class SessionDeps(Protocol):
 
     @property
     def skills(self) -> SkillSource | None: ...
+
+    # Optional: `agents: AgentChooser | None` (read it with `agents_of`), so deps built
+    # before agents existed still satisfy this protocol.

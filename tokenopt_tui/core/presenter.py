@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tokenopt_tui.core.events import (
+    AgentChosen,
     BudgetWarned,
     ContentReferenced,
     ContextCompacted,
@@ -61,7 +62,7 @@ SILENT: frozenset[str] = frozenset({"SessionStarted", "ModelPreparing", "TokenRe
 
 #: Kinds shown on a session's timeline (history screen, exported Markdown), in the
 #: order a request makes them.
-TIMELINE_KINDS: tuple[str, ...] = ("TierChosen", "TierFailed", "PaidEscalated",
+TIMELINE_KINDS: tuple[str, ...] = ("AgentChosen", "TierChosen", "TierFailed", "PaidEscalated",
                                    "BudgetWarned", "ContextCompacted", "SkillLoaded",
                                    "SessionHalted", "ErrorOccurred", "ContentReferenced",
                                    "EscalationRequested", "ReplyRated")
@@ -181,6 +182,18 @@ def stored_timeline_line(kind: str, payload: Mapping[str, Any]) -> str | None:
     return None if event is None else timeline_line(event)
 
 
+def agent_line(event: AgentChosen) -> str:
+    """The agent drawn for a request and why ("analyst: τ 0.71 (23 outcomes), …"): the
+    timeline, /why, `ask --json` and `tokenopt agents` word it the same way."""
+    return (f"{event.agent}: τ {event.tau:.2f} ({event.samples} outcomes), floor "
+            f"{event.floor:.2f}, drawn from {event.candidates} with chance {event.weight:.0%} "
+            f"for {event.task_type}")
+
+
+def _line_agent(event: AgentChosen) -> str:
+    return f"agent {agent_line(event)}"
+
+
 def _line_chosen(event: TierChosen) -> str:
     return f"tier {event.tier} ({event.model}): {'; '.join(event.reasons)}"
 
@@ -232,6 +245,7 @@ def _line_rated(event: ReplyRated) -> str:
 
 
 _LINES: dict[type[Event], Callable[[Any], str]] = {
+    AgentChosen: _line_agent,
     TierChosen: _line_chosen, TierFailed: _line_failed, PaidEscalated: _line_paid,
     BudgetWarned: _line_budget, ContextCompacted: _line_compacted, SkillLoaded: _line_skill,
     SessionHalted: _line_halted, ErrorOccurred: _line_error,
@@ -243,7 +257,7 @@ _LINES: dict[type[Event], Callable[[Any], str]] = {
 # -- /why -------------------------------------------------------------------------------
 
 
-def explain_route(route_log: Sequence[TierChosen | TierFailed], requests: int,
+def explain_route(route_log: Sequence[AgentChosen | TierChosen | TierFailed], requests: int,
                   tier_label: Callable[[int], str],
                   escalation: EscalationRequested | None = None) -> str:
     """The last request's routing in order (/why): tiers skipped or failed, and why each
@@ -261,7 +275,9 @@ def explain_route(route_log: Sequence[TierChosen | TierFailed], requests: int,
         return "No request has been routed in this session yet."
     lines = ["Routing of the last request:", *([retry] if retry else [])]
     for event in route_log:
-        if isinstance(event, TierChosen):
+        if isinstance(event, AgentChosen):
+            lines.append(f"  agent {agent_line(event)}")
+        elif isinstance(event, TierChosen):
             lines.append(f"  T{event.tier} {event.tier_name} ({event.model}): "
                          + "; ".join(event.reasons))
         elif event.skipped:

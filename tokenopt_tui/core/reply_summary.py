@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tokenopt_tui.core.events import (
+    AgentChosen,
     ErrorOccurred,
     Event,
     ReplyCompleted,
@@ -63,6 +64,17 @@ class ReplySummary:
         return self.result
 
 
+def _agent(result: dict[str, Any], event: AgentChosen) -> None:
+    """The agent drawn for the request: an "agent" key, present only when agents are on
+    (the keys before it keep their order)."""
+    from tokenopt_tui.core.presenter import agent_line
+
+    result["agent"] = {"name": event.agent, "task_type": event.task_type, "tau": event.tau,
+                       "samples": event.samples, "floor": event.floor,
+                       "candidates": event.candidates, "weight": event.weight,
+                       "line": agent_line(event)}
+
+
 def _chosen(result: dict[str, Any], event: TierChosen) -> None:
     result.update(tier=event.tier, tier_name=event.tier_name, model=event.model)
     if not result["reasons"]:  # why the first choice was made
@@ -104,7 +116,7 @@ def _halted(result: dict[str, Any], _event: SessionHalted) -> None:
 
 
 _FOLDS: dict[type[Event], Callable[[dict[str, Any], Any], None]] = {
-    TierChosen: _chosen, TierFailed: _failed, UsageRecorded: _usage,
+    AgentChosen: _agent, TierChosen: _chosen, TierFailed: _failed, UsageRecorded: _usage,
     ReplyCompleted: _completed, ReplyCut: _cut, ErrorOccurred: _error,
     SessionHalted: _halted,
 }

@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tokenopt_tui.config import Config, SessionType, as_session_type
 from tokenopt_tui.core.budget import Budget, Level
 from tokenopt_tui.core.context import MESSAGE_OVERHEAD, Context, Entry, make_entry
 from tokenopt_tui.core.events import (
+    AgentChosen,
     BudgetWarned,
     ContentReferenced,
     ContextCompacted,
@@ -40,7 +41,7 @@ from tokenopt_tui.core.events import (
     decode_event,
 )
 from tokenopt_tui.core.faults import FailureKind
-from tokenopt_tui.core.ports import SessionDeps
+from tokenopt_tui.core.ports import SessionDeps, agents_of
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Role, Usage, as_role
 from tokenopt_tui.core.routing.classify import classify
@@ -57,6 +58,9 @@ from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.store import MessageRow
 from tokenopt_tui.store.accounting import CallFigures
+
+if TYPE_CHECKING:  # the agents package is imported only when agents are on
+    from tokenopt_tui.core.agents.picker import AgentChoice
 
 E = TypeVar("E", bound=Event)
 
@@ -249,6 +253,11 @@ class ChatSession:
 
         decision = classify(text, history_turns=len(self.context.entries) // 2)
         self._task_type = decision.task_type
+        agent = await self._choose_agent(decision.task_type)
+        if agent is not None:  # its prompt first, for this call only (not in the context)
+            yield agent.event
+            messages = [ChatMessage("system", agent.spec.system_prompt), *messages]
+            prompt_estimate += skills_tokens(agent.spec.system_prompt)
         reasons: tuple[str, ...]
         if retry is not None:
             start, reasons = retry.to_tier, (
@@ -297,6 +306,8 @@ class ChatSession:
                     yield await self._emit(TierChosen(item.tier, item.tier_name, provider.kind,
                                                       item.model, why))
                 elif isinstance(item, AttemptFailed):
+                    if not item.skipped and agent is not None:  # health, never quality
+                        await self._agent_failed(agent.spec.name)
                     if first:
                         passed_over.append(item)
                     if not item.skipped and attempt is not None:
@@ -328,6 +339,35 @@ class ChatSession:
             yield event
         if self.budget_state.level(self.tokens_used) == "halt":
             yield await self._halt(pending="")
+
+    async def _choose_agent(self, task_type: str) -> AgentChoice | None:
+        """Draw this request's agent by pheromone (None without agents or when none fits
+        the task type); its AgentChosen is stored before the first attempt."""
+        agents = agents_of(self.services)
+        if agents is None:
+            return None
+        choice = await agents.choose(task_type)
+        if choice is not None:
+            await self._persist(choice.event)
+        return choice
+
+    async def _agent_failed(self, agent: str) -> None:
+        agents = agents_of(self.services)
+        if agents is not None:
+            await agents.provider_failed(agent)
+
+    async def _agent_for(self, message_id: int) -> AgentChosen | None:
+        """The AgentChosen of the request whose reply is message `message_id` (the last
+        one stored before that reply's ReplyCompleted), None when none was drawn."""
+        last: AgentChosen | None = None
+        for row in await self.services.store.session_events(
+                self.session_id, kinds=("AgentChosen", "ReplyCompleted")):
+            if row.kind == "AgentChosen":
+                decoded = decode_event(row.kind, row.payload)
+                last = decoded if isinstance(decoded, AgentChosen) else None
+            elif row.payload.get("message_id") == message_id:
+                return last
+        return None
 
     async def _emit(self, event: E) -> E:
         await self._persist(event)
@@ -385,9 +425,15 @@ class ChatSession:
         """The user's verdict on reply `message_id`: `source` "rating" (the good/bad keys,
         /good, /bad) or "escalation" (asked again one tier up: bad for that answer).
 
-        Nothing extra is stored for now: the ReplyRated and EscalationRequested events
-        are the record. The agent pheromone (issue 13, another engineer's work done at
-        the same time) consumes this signal; keep the name and signature."""
+        The verdict updates the quality (pheromone) of the agent drawn for the request
+        that produced the reply, for that request's task type; nothing happens without
+        agents or when no agent was drawn for it."""
+        agents = agents_of(self.services)
+        if agents is None:
+            return
+        chosen = await self._agent_for(message_id)
+        if chosen is not None:
+            await agents.feedback(chosen.agent, chosen.task_type, good, source)
 
     async def _recent_messages(self) -> list[MessageRow]:
         """The session's last messages, enough to hold its last request and answers."""

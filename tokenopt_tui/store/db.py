@@ -23,6 +23,7 @@ import aiosqlite
 
 from tokenopt_tui.store import migrations
 from tokenopt_tui.store.accounting import AccountingQueries
+from tokenopt_tui.store.agents import AgentQueries
 from tokenopt_tui.store.errors import StoreError
 from tokenopt_tui.store.queries import SqlParam
 
@@ -150,7 +151,7 @@ async def _enable_wal(conn: aiosqlite.Connection) -> None:
             await asyncio.sleep(0.02)
 
 
-class Store(AccountingQueries):
+class Store(AccountingQueries, AgentQueries):
     """The tokenopt database. Create with `await Store.open(path)`; close when done.
 
     Safe to share between asyncio tasks: an internal lock keeps one task's

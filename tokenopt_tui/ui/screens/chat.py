@@ -35,6 +35,7 @@ from tokenopt_tui.ui.widgets.status import PrepBar, StatusLine
 if TYPE_CHECKING:  # imported on first use: neither Markdown nor the events (and their
     # presenter) are needed for the first paint
     from tokenopt_tui.core.events import (
+        AgentChosen,
         BudgetWarned,
         ContextCompacted,
         ErrorOccurred,
@@ -143,7 +144,8 @@ class ChatScreen(Screen[None]):
         self._budget = budget
         self._replying = False
         self._session: BudgetSource | None = None
-        self.route_log: list[TierChosen | TierFailed] = []  # the last request's routing
+        #: The last request's agent and routing (/why).
+        self.route_log: list[AgentChosen | TierChosen | TierFailed] = []
         #: Set when the last request was the one before asked again one tier up (/why).
         self.escalation: EscalationRequested | None = None
         self.has_reply = False  # a reply is on screen to rate or to ask again one tier up
@@ -573,6 +575,9 @@ class ChatScreen(Screen[None]):
             self.prompt.value = event.pending
         self.post_message(self.HaltOffered(event))
 
+    def _show_agent(self, event: AgentChosen) -> None:
+        self.route_log.append(event)  # /why tells it; no notice in the list
+
     def _show_skill(self, event: SkillLoaded) -> None:
         self.skills_panel.add_event(event)  # the panel says it; no notice in the list
 
@@ -600,6 +605,7 @@ class ChatScreen(Screen[None]):
             from tokenopt_tui.core import events as ev
 
             cls._SHOW.update({
+                ev.AgentChosen: cls._show_agent,
                 ev.ErrorOccurred: cls._show_error, ev.TierFailed: cls._show_failed,
                 ev.PaidEscalated: cls._show_paid, ev.BudgetWarned: cls._show_budget,
                 ev.ContextCompacted: cls._show_compacted, ev.SessionHalted: cls._show_halted,

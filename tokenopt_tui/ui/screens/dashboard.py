@@ -3,7 +3,8 @@
 All figures come from `core.metrics.collect` (the same as `tokenopt stats`), read in a
 worker; d / w / m switch the period. Plots (textual-plotext) are used where a picture
 reads better: cost per day, tier distribution, top skills. Below the figures, the latest
-`tokenopt bench` run (widgets/bench_panel.py); b scrolls to it.
+`tokenopt bench` run (widgets/bench_panel.py); b scrolls to it. Last, agents' weights
+over time (a sparkline of τ per agent and task type), shown once an outcome exists.
 """
 
 from __future__ import annotations
@@ -105,11 +106,13 @@ class DashboardScreen(Screen[None]):
         with VerticalScroll(id="dashboard-figures"):
             yield Static("loading…", id="figures")
             yield BenchPanel()
+            yield Static("", id="agent-weights")
         yield Footer()
 
     def on_mount(self) -> None:
         self.load()
         self.load_bench()
+        self.load_agents()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -137,6 +140,20 @@ class DashboardScreen(Screen[None]):
             panel.show("fault", f"Benchmark: the runs can't be read: {exc}")
             return
         panel.show(*await asyncio.to_thread(bench_view, run))
+
+    @work(exclusive=True, group="dashboard-agents", exit_on_error=False)
+    async def load_agents(self) -> None:
+        """Agents' τ over time; hidden while no outcome was recorded."""
+        from tokenopt_tui.core.agents.trend import weights_text
+        from tokenopt_tui.store.errors import StoreError
+
+        widget = self.query_one("#agent-weights", Static)
+        try:
+            text = weights_text(await self.services.store.agent_quality_history())
+        except StoreError as exc:
+            text = f"Agents: the weights can't be read: {exc}"
+        widget.display = bool(text)
+        widget.update(Content(terminal_safe(text)))
 
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     async def load(self) -> None:
