@@ -62,6 +62,9 @@ from tokenopt_tui.store.accounting import CallFigures
 if TYPE_CHECKING:  # the agents package is imported only when agents are on
     from tokenopt_tui.core.agents.picker import AgentChoice
 
+if TYPE_CHECKING:
+    from tokenopt_tui.core.routing.neighbours import Neighbours
+
 E = TypeVar("E", bound=Event)
 
 FLUSH_INTERVAL_S = 0.5
@@ -91,6 +94,17 @@ def ask_window(text: str) -> str:
     if len(text) <= ASK_HEAD_CHARS + ASK_TAIL_CHARS:
         return text
     return text[:ASK_HEAD_CHARS] + "\n…\n" + text[-ASK_TAIL_CHARS:]
+
+
+async def routing_neighbours() -> Neighbours | None:
+    """The classifier's labelled neighbours, loaded once in a worker thread (the app
+    starts that after its first paint; `ask` pays ~0.4 s on its first request)."""
+    from tokenopt_tui.core.routing import neighbours
+
+    found = neighbours.loaded()
+    if found is None and neighbours.load_error() is None:
+        found = await asyncio.to_thread(neighbours.load)
+    return found
 
 
 @lru_cache(maxsize=16)
@@ -251,7 +265,8 @@ class ChatSession:
             messages = [skills_message, *messages]
             prompt_estimate += skills_tokens(skills_message.content)
 
-        decision = classify(text, history_turns=len(self.context.entries) // 2)
+        decision = classify(text, history_turns=len(self.context.entries) // 2,
+                            neighbours=await routing_neighbours())
         self._task_type = decision.task_type
         agent = await self._choose_agent(decision.task_type)
         if agent is not None:  # its prompt first, for this call only (not in the context)

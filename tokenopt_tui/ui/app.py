@@ -303,8 +303,13 @@ class TokenoptApp(App[None]):
         self.push_screen(SkillsScreen(library))
 
     def preload(self) -> None:
-        """After first paint: import what the first reply needs (Markdown) ahead of it."""
+        """After first paint: import what the first reply needs (Markdown) ahead of it,
+        and load the classifier's neighbours in a thread."""
         import tokenopt_tui.ui.widgets.reply  # noqa: F401
+        from tokenopt_tui.core.routing import neighbours
+
+        self.run_worker(neighbours.load, thread=True, exit_on_error=False,
+                        name="routing examples", group="preload")
 
     @work(exclusive=True, group="warm-up", exit_on_error=False, name="model warm-up")
     async def warm_up(self) -> None:

@@ -28,8 +28,10 @@ EXAMPLES = Path(__file__).with_name("examples.jsonl")
 #: 2-3 lifts a tier-1 decision (tuned on the tuning parts only: docs/routing.md).
 K = 11
 LIFT_SHARE = 0.4
-#: Neighbours less similar than this do not vote (an unusual ask gets the rules alone).
+#: Neighbours less similar than this do not vote, and fewer than MIN_VOTERS do not
+#: lift (an unusual ask gets the rules alone).
 MIN_SIMILARITY = 0.2
+MIN_VOTERS = 3
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Vote:
 
     @property
     def upper_share(self) -> float:
+        """The share of the vote for tiers 2-3; 0 when too few examples were similar."""
+        if len(self.nearest) < MIN_VOTERS:
+            return 0.0
         return self.shares.get(2, 0.0) + self.shares.get(3, 0.0)
 
     @property
