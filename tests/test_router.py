@@ -466,3 +466,26 @@ def test_errors_are_quoted_on_one_line_cut_with_an_ellipsis() -> None:
     assert one_line("x" * 200, 160) == "x" * 159 + "…"
     assert len(one_line("word " * 100, 61)) == 61
     assert one_line("exactly ten", 11) == "exactly ten"
+
+
+async def test_a_hard_request_asks_paid_before_the_weaker_free_tier(server, router_for) -> None:
+    """Started on tier 2 (the classifier found it hard) with the free hosted tier out:
+    the paid tier (enabled, within the cap, announced) answers before the local one; an
+    easy request, or one with paid use off, still falls back to the local tier."""
+    async def spent() -> float:
+        return 0.10
+
+    def chain(**kw: Any) -> Config:
+        return make_config(("local", False, [ep(server, "ok/local")]),
+                           ("free", False, [ep(server, "rate_limit/free")]),
+                           ("kimi", True, [ep(server, "ok/paid")]), **kw)
+
+    hard = await run(router_for(chain(paid_enabled=True), spent_today_usd=spent),
+                     start_tier=2)
+    assert [a.tier for a in of(hard, AttemptStarted)] == [2, 3]
+    assert of(hard, PaidEscalation) and finished(hard).ok
+    assert "ok/local" not in server.counts
+    off = await run(router_for(chain(), spent_today_usd=spent), start_tier=2)
+    assert [a.tier for a in of(off, AttemptStarted)] == [2, 1] and finished(off).ok
+    easy = await run(router_for(chain(paid_enabled=True), spent_today_usd=spent))
+    assert [a.tier for a in of(easy, AttemptStarted)] == [1]

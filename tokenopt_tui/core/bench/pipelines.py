@@ -23,11 +23,17 @@ class Pipeline:
     compression: bool
     budgets: bool
     about: str
+    agents: bool = False  # off in the app by default (`agents_enabled`)
 
     @property
     def mechanism_off(self) -> str | None:
         """The one mechanism an ablation turns off (None for the other pipelines)."""
         return self.name.removeprefix("no_") if self.name.startswith("no_") else None
+
+    @property
+    def mechanism_on(self) -> str | None:
+        """The one mechanism a `with_` variant adds to the optimized pipeline."""
+        return self.name.removeprefix("with_") if self.name.startswith("with_") else None
 
 
 PIPELINES: tuple[Pipeline, ...] = (
@@ -45,5 +51,8 @@ PIPELINES: tuple[Pipeline, ...] = (
              "optimized, but the context is never compacted"),
     Pipeline("no_budgets", "classifier", True, True, False,
              "optimized, but no session budgets and no daily cap"),
+    Pipeline("with_agents", "classifier", True, True, True,
+             "optimized plus an agent drawn by pheromone for each request (its system "
+             "prompt sent with it)", agents=True),
 )
 PIPELINE_NAMES = tuple(p.name for p in PIPELINES)

@@ -46,6 +46,8 @@ class Figures:
     skill_p95_ms: float
     started_below_need: float
     answered_below_need: float
+    escalated: float  # requests the simulated user asked again one tier up
+    finally_below_need: float  # still below need after those retries
     failed: int
     skill_recall: float
     skill_precision: float
@@ -120,6 +122,8 @@ def _figures(name: str, part: str, requests: list[RequestRecord], tasks: list[Ta
         skill_p50_ms=percentile(selects, 50), skill_p95_ms=percentile(selects, 95),
         started_below_need=sum(r.started_below_need for r in requests) / n,
         answered_below_need=sum(r.answered_below_need for r in requests) / n,
+        escalated=sum(1 for r in requests if r.escalations) / n,
+        finally_below_need=sum(r.finally_below_need for r in requests) / n,
         failed=sum(1 for r in requests if r.answered_tier is None),
         skill_recall=hits / needed if needed else 1.0,
         skill_precision=hits / loaded if loaded else 1.0,
@@ -190,13 +194,17 @@ def savings(by_name: dict[str, Figures]) -> list[Saving]:
         return []
     out = []
     for pipeline in PIPELINES:
-        off = pipeline.mechanism_off
-        if off is None or pipeline.name not in by_name:
+        if pipeline.name not in by_name:
             continue
-        ablation = by_name[pipeline.name]
-        out.append(Saving(off, ablation.tokens - optimized.tokens,
-                          ablation.cost_usd - optimized.cost_usd,
-                          ablation.capability_lost, optimized.capability_lost))
+        variant = by_name[pipeline.name]
+        if (off := pipeline.mechanism_off) is not None:
+            out.append(Saving(off, variant.tokens - optimized.tokens,
+                              variant.cost_usd - optimized.cost_usd,
+                              variant.capability_lost, optimized.capability_lost))
+        elif (on := pipeline.mechanism_on) is not None:  # a saving < 0: what it costs
+            out.append(Saving(on, optimized.tokens - variant.tokens,
+                              optimized.cost_usd - variant.cost_usd,
+                              optimized.capability_lost, variant.capability_lost))
     return out
 
 
@@ -271,7 +279,8 @@ def render(report: Report) -> str:
                      f"{tiers:>17}{f.session_avg:>10,.0f}{f.session_p95:>9,.0f}{skill:>18}")
     lines.append("")
     lines.append("Capability (all tasks | held-out tasks):")
-    cap = (f"{'pipeline':<15}{'start<need':>11}{'answer<need':>12}{'failed':>7}"
+    cap = (f"{'pipeline':<15}{'start<need':>11}{'answer<need':>12}{'escal':>7}{'final<need':>11}"
+           f"{'failed':>7}"
            f"{'skill R':>8}{'skill P':>8}{'probes':>10}{'halted':>7}{'spill':>6}")
     lines.append(cap)
     for name, f in report.figures.items():
@@ -281,7 +290,8 @@ def render(report: Report) -> str:
             lines.append(_capability_line("  held out", h))
     if report.savings:
         lines.append("")
-        lines.append("What each mechanism saves (its ablation minus optimized):")
+        lines.append("What each mechanism saves (optimized without it, minus optimized; "
+                     "negative: what it costs):")
         for s in report.savings:
             lines.append(f"  {s.mechanism:<12} {s.tokens:>+12,} tokens  {s.cost_usd:>+8.3f} $/day"
                          f"   capability lost without it {s.capability_lost_without}, "
@@ -303,5 +313,5 @@ def render(report: Report) -> str:
 def _capability_line(name: str, f: Figures) -> str:
     probes = f"{f.probes_kept}/{f.probes}"
     return (f"{name:<15}{f.started_below_need:>11.1%}{f.answered_below_need:>12.1%}"
-            f"{f.failed:>7}{f.skill_recall:>8.0%}{f.skill_precision:>8.0%}{probes:>10}"
+            f"{f.escalated:>7.1%}{f.finally_below_need:>11.1%}{f.failed:>7}{f.skill_recall:>8.0%}{f.skill_precision:>8.0%}{probes:>10}"
             f"{f.tasks_halted:>7}{f.quota_spill:>6}")

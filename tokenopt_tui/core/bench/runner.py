@@ -9,12 +9,13 @@ needs more, every skill body in every prompt, no compression, no budgets).
 
 from __future__ import annotations
 
+import random
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tokenopt_tui.config import (
     BudgetThresholds,
@@ -35,20 +36,28 @@ from tokenopt_tui.core.events import (
     ReplyCompleted,
     SessionHalted,
     TierChosen,
+    TierFailed,
     TokenReceived,
     UsageRecorded,
 )
 from tokenopt_tui.core.ports import SkillSource
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
+from tokenopt_tui.core.routing.quota import FreeQuota as FreeQuotaPolicy
+from tokenopt_tui.core.routing.quota import day_start
 from tokenopt_tui.core.routing.router import Router
 from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.core.skills.library import LoadedSkill, Selection, SkillLibrary
 from tokenopt_tui.store import Store
 
+if TYPE_CHECKING:
+    from tokenopt_tui.core.agents.picker import AgentPicker
+
 #: Seconds between the turns of a task on the simulated clock.
 TURN_GAP_S = 45
 #: A halted session is continued in a seeded new one (Ctrl+N) at most this often a turn.
 MAX_CONTINUATIONS = 3
+#: How often the simulated user asks again one tier up after a too-weak answer.
+MAX_ESCALATIONS = 2
 UNLIMITED = 10**12
 
 
@@ -82,9 +91,19 @@ class RequestRecord:
     continuations: int = 0  # halted sessions continued in a seeded new one
     wall_s: float = 0.0  # the request end to end (live mode's figure)
     first_token_s: float | None = None  # time to the first token of the reply
+    #: The tier of the first answer, when the user then asked again one tier up.
+    first_answer_tier: int | None = None
+    escalations: int = 0
 
     @property
     def answered_below_need(self) -> bool:
+        """The first answer came from below the tier the task needs (capability lost,
+        whether or not the user then noticed and asked again)."""
+        first = self.answered_tier if self.first_answer_tier is None else self.first_answer_tier
+        return first is not None and first < self.needed_tier
+
+    @property
+    def finally_below_need(self) -> bool:
         return self.answered_tier is not None and self.answered_tier < self.needed_tier
 
     @property
@@ -170,6 +189,7 @@ class BenchDeps:
     store: Store
     router: Router
     skills: TimedSkills | None
+    agents: AgentPicker | None = None
 
 
 def pipeline_config(base: Config, pipeline: Pipeline,
@@ -251,11 +271,24 @@ class PipelineRun:
         started = time.perf_counter()
         # A judged-insufficient local answer must not cool the local tier down.
         steps = (0.0,) if self.script.judge_local else (30.0, 60.0, 300.0, 900.0)
+        # The app's own free-quota policy (easy requests leave the reserve to hard ones),
+        # on the simulated day; the replayed servers refuse past the same limits anyway.
+        day0 = day_start(time.time())
+        quota = FreeQuotaPolicy(
+            replace(self.config.quota, free_per_minute=self.quota.per_minute,
+                    free_per_day=self.quota.per_day),
+            wall_clock=lambda: day0 + self.clock())
         router = Router(self.config, self.provider, clock=self.clock,
-                        wall_clock=self.clock, spent_today_usd=self.spent_today,
-                        cooldown_steps_s=steps)
+                        wall_clock=lambda: day0 + self.clock(), spent_today_usd=self.spent_today,
+                        cooldown_steps_s=steps, free_quota=quota)
         store = await Store.open(self.folder / f"{self.pipeline.name}.db")
-        deps = BenchDeps(self.config, store, router, self._skills())
+        agents = None
+        if self.pipeline.agents:
+            from tokenopt_tui.core.agents.picker import AgentPicker
+
+            # Seeded: the same draws every run, so the figures stay deterministic.
+            agents = AgentPicker(self.config.agents, lambda: store, rng=random.Random(7))
+        deps = BenchDeps(self.config, store, router, self._skills(), agents)
         requests: list[RequestRecord] = []
         records: list[TaskRecord] = []
         try:
@@ -290,13 +323,37 @@ class PipelineRun:
                 request.continuations += 1
                 session = await ChatSession.continue_from(deps, session)
                 text = halted.pending
-            request.quota_refusals = self.quota.refused - refused_before
+            await self._escalate(deps, session, request, record)
+            request.quota_refusals += self.quota.refused - refused_before
             out.append(request)
         record.session_tokens.append(session.tokens_used)
         sent = "\n".join(m.content for m in self.script.sent)
         record.probes = len(task.probes)
         record.probes_kept = sum(1 for p in task.probes if p.fact in sent)
         return out
+
+    async def _escalate(self, deps: BenchDeps, session: ChatSession, request: RequestRecord,
+                        record: TaskRecord) -> None:
+        """The simulated user asks again one tier up (Ctrl+Up) while the answer came from
+        below the tier the task needs, as a user who notices a weak answer would."""
+        first = request.answered_tier
+        while (request.answered_tier is not None and request.answered_tier < request.needed_tier
+               and request.escalations < MAX_ESCALATIONS and not session.halted):
+            before = request.answered_tier
+            request.escalations += 1
+            notes = _Notes(self, request, record, time.perf_counter())
+            async for event in session.retry_up():
+                note = _Notes.BY_TYPE.get(type(event))
+                if note is not None:
+                    note(notes, event)
+            request.wall_s += time.perf_counter() - notes.started
+            if request.answered_tier is None:  # the retry failed: the first answer stands
+                request.answered_tier = before
+                break
+            if request.answered_tier == before:  # nothing higher to go to
+                break
+        if request.escalations:
+            request.first_answer_tier = first
 
     async def _send(self, deps: BenchDeps, session: ChatSession, text: str,
                     request: RequestRecord, record: TaskRecord) -> SessionHalted | None:
@@ -355,10 +412,14 @@ class _Notes:
     def error(self, event: ErrorOccurred) -> None:
         self.request.answered_tier = None
 
+    def failed(self, event: TierFailed) -> None:
+        if event.fault == "quota":  # passed over by the app's free-quota policy
+            self.request.quota_refusals += 1
+
     BY_TYPE: ClassVar[dict[type[Event], Callable[[_Notes, Any], None]]] = {
         TokenReceived: token, TierChosen: chosen, UsageRecorded: usage,
         ReplyCompleted: completed, ContextCompacted: compacted, SessionHalted: halt,
-        ErrorOccurred: error,
+        ErrorOccurred: error, TierFailed: failed,
     }
 
 

@@ -42,6 +42,8 @@ LONG_SESSION_TURNS = 20
 LONG_SESSION_TOKENS = 8_000
 LOG_LINES_FOR_OPS = 5
 SAMPLE_CHARS = 2_000  # token estimate samples 3 slices of this size on long texts
+NEIGHBOUR_MIN_WORDS = 8  # shorter asks (follow-ups, "thx") are left to the rules
+NEIGHBOUR_MAX_LINES = 6  # more lines than this is a paste, not a typed ask
 
 
 @dataclass(frozen=True)
@@ -386,6 +388,14 @@ def _complexity_points(
     return points
 
 
+def _typed_ask(text: str, n_words: int) -> bool:
+    """A request a person typed in a few lines, with no paste, of at least
+    `NEIGHBOUR_MIN_WORDS` words: what the neighbours were labelled on. Tool output, logs
+    and one-word follow-ups are left to the rules (their neighbours are noise)."""
+    return (n_words >= NEIGHBOUR_MIN_WORDS and len(text) <= ASK_WINDOW_CHARS
+            and "```" not in text and text.count("\n") <= NEIGHBOUR_MAX_LINES)
+
+
 def ask_text(prompt: str) -> str:
     """The part of a prompt that says what is asked, lower-cased (what both the rules
     and the neighbours read)."""
@@ -459,7 +469,7 @@ def classify(
         "high" if points >= th.high_points else "medium" if points >= th.medium_points else "low"
     )
     tier = TIER_CODER if code_work else TIER_GENERAL if complexity == "high" else TIER_LOCAL
-    if tier == TIER_LOCAL and neighbours is not None and not small_talk:
+    if tier == TIER_LOCAL and neighbours is not None and _typed_ask(text, n_words):
         from tokenopt_tui.core.routing.neighbours import LIFT_SHARE
 
         vote = neighbours.vote(ask)

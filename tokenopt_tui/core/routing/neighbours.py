@@ -27,7 +27,7 @@ EXAMPLES = Path(__file__).with_name("examples.jsonl")
 #: How many neighbours vote, and how much of their (similarity-weighted) vote for tiers
 #: 2-3 lifts a tier-1 decision (tuned on the tuning parts only: docs/routing.md).
 K = 11
-LIFT_SHARE = 0.4
+LIFT_SHARE = 0.5
 #: Neighbours less similar than this do not vote, and fewer than MIN_VOTERS do not
 #: lift (an unusual ask gets the rules alone).
 MIN_SIMILARITY = 0.2

@@ -270,17 +270,23 @@ class Router:
         self.free_quota = free_quota
 
     def _chain(self, start_tier: int, pinned: bool) -> list[Tier]:
-        """Free tiers from the start tier down, then the free tiers before it (a local
-        answer beats none), and paid tiers last of all."""
+        """Free tiers from the start tier down; then, for a request that starts above
+        the first tier (the classifier found it hard), the paid tiers before the weaker
+        free ones: a weak answer to a hard task loses capability, and paid use is still
+        off unless enabled, capped daily and announced. An easy request tries the free
+        tiers before it (a local answer beats none) and paid tiers last of all."""
         tiers = sorted(self.config.tiers, key=lambda t: t.number)
         if pinned:
             return [t for t in tiers if t.number == start_tier]
         if not any(t.number == start_tier for t in tiers):
             return []
         free = [t for t in tiers if not t.paid]
+        paid = [t for t in tiers if t.paid]
         after = [t for t in free if t.number >= start_tier]
         before = [t for t in free if t.number < start_tier]
-        return after + before + [t for t in tiers if t.paid]
+        if before and after:  # a hard request: stronger (paid) help before weaker help
+            return after + paid + before
+        return after + before + paid
 
     # -- persisted cooldowns ----------------------------------------------------------
 
