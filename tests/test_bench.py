@@ -161,8 +161,10 @@ def test_the_baseline_pays_again_when_the_local_answer_falls_short(tmp_path: Pat
 
 
 def test_a_small_free_quota_spills_over_as_the_router_would(tmp_path: Path) -> None:
-    """With one free request a day, the second request that needs tier 2 meets 429s
-    and the router falls back down the chain (to local, before any paid tier)."""
+    """With one free request a day, the app's quota policy passes over the free hosted
+    tiers for the second hard request (before the server would refuse it), and the
+    router takes it to the paid tier (enabled in the bench, capped) rather than to the
+    weaker local one."""
     _write_workload(tmp_path / "wl")
     tasks = load_workload(tmp_path / "wl")
     turns = tuple(type(t)(t.user, t.reply, 2, "analysis", ()) for t in tasks[1].turns)
@@ -171,10 +173,11 @@ def test_a_small_free_quota_spills_over_as_the_router_would(tmp_path: Path) -> N
     result = asyncio.run(_run_pinned(run, [task]))
     first, second = result.requests
     assert first.answered_tier == 2 and first.quota_refusals == 0
-    # tier 2 and both tier-3 endpoints answer 429; the local tier answers before paid
-    assert second.quota_refusals == 3 and second.answered_tier == 1
-    assert second.answered_below_need
-    assert run.quota.refused == 3 and run.quota.used == 1
+    # tier 2 and both tier-3 endpoints are passed over; paid answers, nothing below need
+    assert second.quota_refusals == 3 and second.answered_tier == 4
+    assert not second.answered_below_need and second.calls[-1].cost_usd > 0
+    assert run.quota.used == 1 and run.quota.refused == 0  # the server never said 429
+    assert figures(result).quota_spill == 1
 
 
 async def _run_pinned(run: PipelineRun, tasks: list[Task]) -> RunResult:
