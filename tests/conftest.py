@@ -6,13 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tokenopt_tui import blas
 from tokenopt_tui.config import load_config
 from tokenopt_tui.core.providers.model_prep import EMBEDDED_MODEL_NAME, prepare_embedded_model
 from tokenopt_tui.paths import Paths
@@ -96,31 +94,7 @@ def mlx_server(prepared_model: Path, tmp_path_factory: pytest.TempPathFactory
     Its Hugging Face cache is an empty folder of the test run's: with no cache folder
     its /v1/models answers 200 with an empty body, and the user's cache stays untouched.
     """
-    port = free_port()
-    env = dict(os.environ)
-    env.update(blas.preload_env(env) or {})
-    env["HF_HUB_CACHE"] = str(tmp_path_factory.mktemp("hf-hub-cache"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlx_lm", "server", "--model", str(prepared_model),
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"mlx_lm server exited: {proc.stderr.read()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("mlx_lm server did not start within 120 s")
+    from tokenopt_tui.cli.bench_live import serve
+
+    with serve(prepared_model, tmp_path_factory.mktemp("hf-hub-cache")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -66,15 +66,16 @@ async def _live(args: argparse.Namespace, config: Config, paths: Paths) -> int:
     services = make_services(config, paths)
     local = services.provider(1)
     try:
-        async for event in local.prepare():
-            progress.show(event.stage, event.done, event.total)
+        await progress.follow(local.prepare())
     except ProviderError as exc:
         print(f"tokenopt bench: the local model could not be prepared: {exc}", file=sys.stderr)
+        await services.aclose()
         return 1
     folder = getattr(local, "model_folder", None)
     if folder is None:
         print("tokenopt bench --live: tier 1 is not the embedded local model "
               f"({local.endpoint}); live mode needs it", file=sys.stderr)
+        await services.aclose()
         return 2
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tokenopt-live-") as tmp, \

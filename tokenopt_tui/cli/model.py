@@ -23,8 +23,7 @@ async def _prepare(config: Config, paths: Paths) -> int:
     provider = services.provider(1)
     progress = Progress(sys.stderr)
     try:
-        async for event in provider.prepare():
-            progress.show(event.stage, event.done, event.total)
+        await progress.follow(provider.prepare())
     except ProviderError as exc:
         print(f"tokenopt: {exc}", file=sys.stderr)
         return 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from tokenopt_tui.core.events import ModelPreparing
 
 
 class Progress:
@@ -29,3 +33,8 @@ class Progress:
         self.finished = done == total or (stage == self.stage and self.finished)
         self.stage = stage
         self.stream.flush()
+
+    async def follow(self, stages: AsyncIterator[ModelPreparing]) -> None:
+        """Show a model's preparation (`provider.prepare()`) to its end; its errors pass."""
+        async for event in stages:
+            self.show(event.stage, event.done, event.total)
