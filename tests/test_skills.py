@@ -83,20 +83,28 @@ BAD = {
     "bad-yaml": (b"---\nname: bad-yaml\ndescription: [unclosed\n---\nbody", "invalid YAML"),
     "no-name": (b"---\ndescription: x\n---\nbody", "field 'name' is missing"),
     "no-description": (b"---\nname: no-description\n---\nbody", "field 'description' is missing"),
-    "other-folder": (b"---\nname: another-name\ndescription: x\n---\nbody",
-                     "field 'name' is 'another-name' but the folder is 'other-folder'"),
-    "long-description": (("---\nname: long-description\ndescription: " + "d" * 1_025
-                          + "\n---\nbody").encode(), "1,025 characters (at most 1,024)"),
     "not-utf8": (b"---\nname: not-utf8\ndescription: caf\xe9\n---\nbody", "not UTF-8 text"),
-    "dot-dot-name": (b"---\nname: ../x\ndescription: x\n---\nbody", "must be lowercase"),
     "unclosed": (b"---\nname: unclosed\ndescription: x\n", "not closed by a '---' line"),
+}
+#: Rules a skill can live with (issue 14): it loads, with a warning naming its file.
+WARNED = {
+    "other-folder": (b"---\nname: another-name\ndescription: x\n---\nbody",
+                     "field 'name' is 'another-name' but the folder is 'other-folder'",
+                     "another-name"),
+    "long-description": (("---\nname: long-description\ndescription: " + "d" * 1_025
+                          + "\n---\nbody").encode(), "1,025 characters (at most 1,024)",
+                         "long-description"),
+    "dot-dot-name": (b"---\nname: ../x\ndescription: x\n---\nbody", "is not lowercase",
+                     "dot-dot-name"),
     "tags-mapping": (b"---\nname: tags-mapping\ndescription: x\ntags: {a: 1}\n---\nb",
-                     "field 'tags' must be a list"),
+                     "field 'tags' must be a list", "tags-mapping"),
 }
 
 
 def test_every_bad_skill_is_skipped_with_its_file_named(tmp_path: Path) -> None:
     for folder, (raw, _) in BAD.items():
+        write_skill(tmp_path, folder, raw=raw)
+    for folder, (raw, _, _) in WARNED.items():
         write_skill(tmp_path, folder, raw=raw)
     write_skill(tmp_path, "good")
     huge = write_skill(tmp_path, "huge")
@@ -109,7 +117,10 @@ def test_every_bad_skill_is_skipped_with_its_file_named(tmp_path: Path) -> None:
     (tmp_path / "empty-folder").mkdir()
 
     registry = registry_of(tmp_path)
-    assert list(registry.skills) == ["good"]
+    assert sorted(registry.skills) == sorted(["good", *(w[2] for w in WARNED.values())])
+    warned = {w.path.parent.name: w.message for w in registry.warnings}
+    for folder, (_, expected, _) in WARNED.items():
+        assert expected in warned[folder], (folder, warned[folder])
     messages = {p.path.parent.name: p.message for p in registry.problems}
     for folder, (_, expected) in BAD.items():
         assert expected in messages[folder], (folder, messages[folder])

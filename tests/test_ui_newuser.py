@@ -107,6 +107,8 @@ async def test_side_bar_lines_are_whole_at_140x42(tmp_path: Path) -> None:
         for view in app.chat.query("#sidebar .fit").results(FitText):
             if view.has_class("compaction-details"):
                 continue  # collapsed: checked below
+            if not view.display:
+                continue  # the free-quota line, hidden while no free hosted tier is usable
             assert view.content_size.width == 32
             for shown in view.shown.splitlines():
                 assert shown.strip() in text, f"{shown!r} was re-wrapped"
@@ -188,7 +190,10 @@ async def test_a_missing_key_is_explained_once_and_why_lists_skipped_tiers(
             f"  T3 qwen3-coder (qwen/qwen3-coder:free) {key}",
             f"  T3 qwen3-coder (tngtech/deepseek-r1t2-chimera:free) {key}",
         ], why
-        assert why[4].startswith("  T1 local (fake-model): ") and len(why) == 5
+        # A hard request asks the paid tier before the weaker local one; paid use is off.
+        assert why[4] == ("  T4 kimi (moonshotai/kimi-k2) skipped: paid use is off "
+                          "(set paid.enabled = true in the config)"), why
+        assert why[5].startswith("  T1 local (fake-model): ") and len(why) == 6
 
 
 async def test_why_before_any_request_and_after_a_new_session(tmp_path: Path) -> None:

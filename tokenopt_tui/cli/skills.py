@@ -1,7 +1,11 @@
-"""`tokenopt skills list|show NAME|match PROMPT [--json]` and `tokenopt skills check DIR`.
+"""`tokenopt skills list|show NAME|match PROMPT [--json]`, `skills match --file FILE`
+and `tokenopt skills check DIR`.
 
-Plain text for people, `--json` for scripts. `check` exits 1 when any skill in the
-folder has a problem (each listed with its file), 0 when all are usable.
+Plain text for people, `--json` (or JSON Lines for `match --file`) for scripts. `list`
+shows where each skill comes from (the sources in precedence order), which are
+shadowed and which are unavailable here (gating). `check` exits 1 when any skill in the
+folder has a problem (each listed with its file), 0 when all are usable; warnings
+(a skill that loads anyway) are listed but do not fail it.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ def add_parser(sub: Any) -> None:
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
     match = actions.add_parser("match", help="which skills a request would load, and why")
-    match.add_argument("prompt")
+    match.add_argument("prompt", nargs="?")
     match.add_argument("--json", action="store_true")
+    match.add_argument("--file", metavar="FILE",
+                       help="one request per line ('-' for stdin); prints JSON Lines")
     check = actions.add_parser("check", help="validate a folder of skills")
     check.add_argument("folder", type=Path)
     check.add_argument("--json", action="store_true")
@@ -44,21 +50,15 @@ def run(args: argparse.Namespace, config: Config, paths: Paths,
 
     if args.skills_command == "check":
         return _check(args.folder, config, out, args.json)
+    if args.skills_command == "match" and (args.file is None) == (args.prompt is None):
+        err.write("tokenopt: skills match needs a PROMPT or --file FILE (one of them)\n")
+        return 2
     library = SkillLibrary.from_folders(config.skills, paths.data_dir / "skills",
                                         bundled_dir("skills"))
     registry = library.registry
     if args.skills_command == "list":
-        rows = [_row(s) for s in registry.skills.values()]
-        if args.json:
-            _dump({"skills": rows, "problems": [str(p) for p in registry.problems],
-                   "shadowed": [str(p) for p in registry.shadowed],
-                   "scan_ms": round(registry.scan_ms, 2)}, out)
-        else:
-            for row in rows:
-                out.write(f"{row['name']:<24} {row['agent']:<8} {row['source']:<8} "
-                          f"{one_line(row['description'], 60)}\n")
-            out.write(f"{len(rows)} skills\n")
-        _warn(registry.problems + registry.shadowed, err)
+        _list(library, out, args.json)
+        _warn(registry, err)
         return 0
     if args.skills_command == "show":
         skill = registry.skills.get(args.name)
@@ -69,12 +69,20 @@ def run(args: argparse.Namespace, config: Config, paths: Paths,
         if args.json:
             _dump({**_row(skill), "body": body, "body_tokens": tokens}, out)
         else:
+            extras = "".join(f"{label}: {value}\n" for label, value in (
+                ("allowed tools", ", ".join(skill.allowed_tools)), ("model", skill.model),
+                ("license", skill.license)) if value)
             out.write(f"{skill.name} ({skill.agent or 'no agent'}, {skill.source}: "
                       f"{skill.path})\n{skill.description}\ntags: {', '.join(skill.tags)}\n"
+                      f"status: {skill.status}\n{extras}"
                       f"body: {tokens:,} tokens\n\n{terminal_safe(body)}\n")
         return 0
+    if args.file is not None:
+        from tokenopt_tui.cli.skills_batch import match_file
+
+        return match_file(library, args.file, out, err)
     selection = library.select(args.prompt)
-    ranked = library.matcher.rank(args.prompt)
+    ranked = library.rank(args.prompt, threshold=0.0)
     loaded = {s.name for s in selection.loaded}
     if args.json:
         _dump({"loaded": [{"name": s.name, "score": s.score, "tokens": s.tokens,
@@ -109,14 +117,16 @@ def _check(folder: Path, config: Config, out: Writable, as_json: bool) -> int:
         registry = SkillRegistry([source])
         registry.scan()
         problems = [p for p in registry.problems if p.path.parent == folder]
-        if folder.name not in registry.skills and not problems:
+        names = [n for n, s in registry.skills.items() if s.path.parent == folder.resolve()]
+        if not names and not problems:
             problems = registry.problems
-        names = [folder.name] if folder.name in registry.skills else []
+        warnings = [w for w in registry.warnings if w.path.parent == folder]
     else:
         registry = SkillRegistry([Source(str(folder), folder)])
         registry.scan()
         problems = list(registry.problems)
         names = list(registry.skills)
+        warnings = list(registry.warnings)
     good = []
     for name in names:
         try:
@@ -127,12 +137,16 @@ def _check(folder: Path, config: Config, out: Writable, as_json: bool) -> int:
         good.append(name)
     if as_json:
         _dump({"folder": str(folder), "ok": good,
-               "problems": [{"file": str(p.path), "message": p.message} for p in problems]},
+               "problems": [{"file": str(p.path), "message": p.message} for p in problems],
+               "warnings": [{"file": str(w.path), "message": w.message} for w in warnings]},
               out)
     else:
         for p in problems:
             out.write(f"{p.path}: {p.message}\n")
-        out.write(f"{len(good)} skill(s) OK, {len(problems)} problem(s) in {folder}\n")
+        for w in warnings:
+            out.write(f"{w.path}: warning: {w.message}\n")
+        out.write(f"{len(good)} skill(s) OK, {len(problems)} problem(s) in {folder}"
+                  + (f", {len(warnings)} warning(s)\n" if warnings else "\n"))
     return 1 if problems else 0
 
 
@@ -145,16 +159,60 @@ def _problem(path: Path, message: str) -> Any:
 def _row(skill: Any) -> dict[str, Any]:
     return {"name": skill.name, "agent": skill.agent, "source": skill.source,
             "path": str(skill.path), "description": skill.description,
-            "tags": list(skill.tags)}
+            "tags": list(skill.tags), "status": skill.status,
+            "available": skill.available, "missing": list(skill.missing),
+            "model_invocable": skill.model_invocable,
+            "allowed_tools": list(skill.allowed_tools), "model": skill.model,
+            "license": skill.license}
+
+
+def _list(library: Any, out: Writable, as_json: bool) -> None:
+    """Sources in precedence order, then every skill with its source and status;
+    shadowed definitions are rows too, saying which source wins."""
+    registry = library.registry
+    won: dict[str, int] = {}
+    for skill in registry.skills.values():
+        won[skill.source] = won.get(skill.source, 0) + 1
+    sources = [{"rank": i, "label": s.label, "path": str(s.path),
+                "exists": s.path.is_dir(), "skills": won.get(s.label, 0)}
+               for i, s in enumerate(registry.sources, start=1)]
+    rows = [_row(s) for s in registry.skills.values()]
+    shadowed = [{**_row(loser), "status": f"shadowed by {winner.source}",
+                 "winner_source": winner.source, "winner_path": str(winner.path)}
+                for loser, winner in registry.shadowed_skills]
+    if as_json:
+        _dump({"sources": sources, "skills": rows, "shadowed_skills": shadowed,
+               "problems": [str(p) for p in registry.problems],
+               "warnings": [str(w) for w in registry.warnings],
+               "shadowed": [str(p) for p in registry.shadowed],
+               "scan_ms": round(registry.scan_ms, 2)}, out)
+        return
+    out.write("sources, first wins:\n")
+    for s in sources:
+        count = f"{s['skills']} skill(s)" if s["exists"] else "absent"
+        out.write(f"  {s['rank']}. {one_line(str(s['label']), 24):<24} {count:<12} "
+                  f"{s['path']}\n")
+    for row in rows + shadowed:
+        out.write(f"{row['name']:<24} {one_line(row['source'], 18):<18} "
+                  f"{one_line(row['description'], 50):<50} {row['status']}\n")
+    unavailable = sum(not r["available"] for r in rows)
+    by_name = sum(r["available"] and not r["model_invocable"] for r in rows)
+    out.write(f"{len(rows)} skills ({len(rows) - unavailable - by_name} offered to the "
+              f"matcher, {unavailable} unavailable, {by_name} by name only), "
+              f"{len(shadowed)} shadowed\n")
 
 
 def _dump(data: Any, out: Writable) -> None:
     out.write(json_dumps_safe(data, default=str) + "\n")
 
 
-def _warn(problems: list[Any], err: Writable) -> None:
-    for p in problems:
+def _warn(registry: Any, err: Writable) -> None:
+    for p in registry.problems:
         err.write(f"tokenopt: skill skipped: {p}\n")
+    for w in registry.warnings:
+        err.write(f"tokenopt: skill warning: {w}\n")
+    for p in registry.shadowed:
+        err.write(f"tokenopt: skill shadowed: {p}\n")
 
 
 def _unknown(name: str, names: list[str], err: Writable) -> None:

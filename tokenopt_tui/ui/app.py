@@ -231,10 +231,10 @@ class TokenoptApp(App[None]):
         if library is None:
             return
         registry = library.registry
-        warnings = [str(p) for p in registry.problems + registry.shadowed]
+        warnings = [str(p) for p in registry.problems + registry.warnings + registry.shadowed]
         self.chat.skills_panel.set_warnings(warnings)
         for warning in warnings:
-            log.warning("skill skipped: %s", warning)
+            log.warning("skill: %s", warning)
 
     async def replay_panels(self, session_id: int) -> None:
         """A resumed session's past skill loads and compactions, back in their panels."""

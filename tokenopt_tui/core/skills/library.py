@@ -52,6 +52,8 @@ class SkillLibrary:
     settings: SkillSettings
     registry: SkillRegistry
     matcher: SkillMatcher = field(init=False)
+    #: Skills loaded only when invoked by name (`disable-model-invocation: true`).
+    by_name: SkillMatcher = field(init=False)
     _signature: tuple[int, ...] = field(init=False, default=())
     _checked_at: float = field(init=False, default=0.0)
 
@@ -59,9 +61,11 @@ class SkillLibrary:
         self.rescan()
 
     @classmethod
-    def from_folders(cls, settings: SkillSettings, user_dir: Path,
-                     bundled: Path) -> SkillLibrary:
-        return cls(settings, SkillRegistry(default_sources(user_dir, settings.dirs, bundled)))
+    def from_folders(cls, settings: SkillSettings, user_dir: Path, bundled: Path, *,
+                     home: Path | None = None, cwd: Path | None = None) -> SkillLibrary:
+        """The usual places (see `default_sources`; HOME and the working directory)."""
+        return cls(settings, SkillRegistry(default_sources(
+            user_dir, settings.dirs, bundled, home=home, cwd=cwd)))
 
     @classmethod
     def from_sources(cls, settings: SkillSettings, sources: list[Source]) -> SkillLibrary:
@@ -70,7 +74,10 @@ class SkillLibrary:
     def rescan(self) -> None:
         """Read every source's front matter again (bodies stay lazy)."""
         self.registry.scan()
-        self.matcher = SkillMatcher(self.registry.skills.values())
+        # Gating: a skill whose binaries, variables or os are missing is never offered.
+        usable = [s for s in self.registry.skills.values() if s.available]
+        self.matcher = SkillMatcher(s for s in usable if s.model_invocable)
+        self.by_name = SkillMatcher(s for s in usable if not s.model_invocable)
         self._signature = self._current_signature()
         self._checked_at = time.monotonic()
 
@@ -108,8 +115,21 @@ class SkillLibrary:
                 continue
         return total
 
-    def rank(self, request: str) -> list[Match]:
-        return self.matcher.rank(request, threshold=self.settings.threshold)
+    def rank(self, request: str, threshold: float | None = None) -> list[Match]:
+        """What this request is offered: available skills by score (above `threshold`,
+        the config's by default); a by-name-only skill only when invoked by name."""
+        threshold = self.settings.threshold if threshold is None else threshold
+        ranked = self.matcher.rank(request, threshold=threshold)
+        if not self.by_name.names:
+            return ranked
+        invoked = [m for m in self.by_name.rank(request) if m.invoked]
+        if not invoked:
+            return ranked
+        text = request.lower()
+        first = [m for m in ranked if m.invoked] + invoked
+        first.sort(key=lambda m: min(i for i in (text.find("/" + m.name),
+                                                  text.find("$" + m.name)) if i >= 0))
+        return first + [m for m in ranked if not m.invoked]
 
     def select(self, request: str) -> Selection:
         """The skills this request loads, within the count and token allowance."""

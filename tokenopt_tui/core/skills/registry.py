@@ -1,15 +1,21 @@
 """Skills (Agent Skills format): a registry that reads only front matter, lazy bodies.
 
-A skill is a folder holding `SKILL.md`: YAML front matter (`name`, `description`,
-`tags`, optional `metadata`) between `---` lines, then a Markdown body. At start only
-the front matter is read; a body is read the first time a request needs it and cached
-until the file's mtime changes. Skill files are data: YAML is parsed with
-a safe loader, nothing in a skill is ever executed, and a bad skill is skipped with a
-warning that names its file while every other skill loads.
+A skill is a folder holding `SKILL.md`: YAML front matter between `---` lines, then a
+Markdown body. The front matter is read as found in the wild: Agent Skills (`name`,
+`description`, `license`, `allowed-tools`, `metadata`), Claude Code (`model`,
+`disable-model-invocation`) and OpenClaw (`metadata.openclaw` gating, core/skills/gating.py);
+tokenopt's own `tags`; other keys are ignored. At start only the front matter is read;
+a body is read the first time a request needs it and cached until the file's mtime
+changes. Skill files are data: YAML is parsed with a safe loader, nothing in a skill is
+ever executed. A file that cannot be read as a skill (no front matter, bad YAML, no
+name or description) is skipped with a problem naming its file; a skill that breaks a
+rule it can live with (a long description, a name unlike its folder) loads with a
+warning.
 
-Sources in precedence order: the user's folder, extra folders from config, then the
-bundled `skills/`. A name defined twice: the first source wins, and the loser is
-reported as shadowed.
+Sources in precedence order (`default_sources`): the user's folder, the project's
+`.claude/skills`, `~/.claude/skills`, `~/.agents/skills`, `~/.openclaw/skills`, the
+OpenClaw workspace's `skills/`, extra folders from config, then the bundled `skills/`.
+A name defined twice: the first source wins, and the loser is reported as shadowed.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tokenopt_tui.core.skills.gating import NO_REQUIREMENTS, Requirements, requirements
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -44,10 +52,31 @@ class Skill:
     path: Path
     source: str
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    license: str = ""
+    allowed_tools: tuple[str, ...] = ()
+    model: str = ""
+    #: Claude Code's `disable-model-invocation: true`: loaded only when invoked by name.
+    model_invocable: bool = True
+    requirements: Requirements = NO_REQUIREMENTS
+    #: What this machine lacks for it (gating, checked at scan); empty when available.
+    missing: tuple[str, ...] = ()
+    #: Rules it breaks but can live with (shown as warnings; the skill loads).
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def agent(self) -> str:
         return str(self.metadata.get("agent", ""))
+
+    @property
+    def available(self) -> bool:
+        return not self.missing
+
+    @property
+    def status(self) -> str:
+        """One phrase for lists: whether the matcher may offer it, and if not why."""
+        if self.missing:
+            return "unavailable: needs " + ", ".join(self.missing)
+        return "ok" if self.model_invocable else "by name only"
 
 
 @dataclass(frozen=True)
@@ -97,8 +126,42 @@ def _read_head(path: Path) -> str:
         raise SkillError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
-def parse_front_matter(text: str, path: Path) -> dict[str, Any]:
-    """Validate front matter text into a dict; raises SkillError naming the file/field."""
+def _flag(value: Any, key: str, warnings: list[str]) -> bool | None:
+    """A YAML boolean (or the strings true/false); anything else is a warning."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    warnings.append(f"field '{key}' must be true or false; ignored")
+    return None
+
+
+def _tools(value: Any, warnings: list[str]) -> tuple[str, ...]:
+    """`allowed-tools`: a list, or one string (Agent Skills separate by spaces, Claude
+    Code by commas; a space inside parentheses, as in `Bash(git log:*)`, is kept)."""
+    if isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return tuple(t.strip() for t in value if t.strip())
+    if isinstance(value, str):
+        tools, depth, current = [], 0, ""
+        for char in value:
+            depth += (char == "(") - (char == ")")
+            if depth <= 0 and (char == "," or char.isspace()):
+                if current.strip():
+                    tools.append(current.strip())
+                current = ""
+            else:
+                current += char
+        if current.strip():
+            tools.append(current.strip())
+        return tuple(tools)
+    warnings.append("field 'allowed-tools' must be a list or a string of tool names; ignored")
+    return ()
+
+
+def parse_front_matter(text: str, path: Path, folder: str | None = None) -> dict[str, Any]:
+    """Front matter text into fields. Raises SkillError (naming the file and field) only
+    when it cannot be a skill; rules a skill can live with go to `fields["warnings"]`.
+    Unknown keys are ignored."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
@@ -111,35 +174,64 @@ def parse_front_matter(text: str, path: Path) -> dict[str, Any]:
                          f"{getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise SkillError(f"{path}: the front matter must be a mapping of fields")
+    warnings: list[str] = []
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise SkillError(f"{path}: field 'name' is missing")
+    rule = f"lowercase letters, digits and single hyphens (at most {MAX_NAME} characters)"
     if len(name) > MAX_NAME or not NAME_RE.match(name):
-        raise SkillError(f"{path}: field 'name' {name!r} must be lowercase letters, digits "
-                         f"and single hyphens (at most {MAX_NAME} characters)")
+        if folder is None or len(folder) > MAX_NAME or not NAME_RE.match(folder):
+            raise SkillError(f"{path}: field 'name' {name!r} must be {rule}")
+        warnings.append(f"field 'name' {name!r} is not {rule}; known by its folder's "
+                        f"name {folder!r}")
+        name = folder
+    elif folder is not None and name != folder:
+        warnings.append(f"field 'name' is {name!r} but the folder is {folder!r} (the "
+                        "format wants them equal); known as " + repr(name))
     description = data.get("description")
-    if not isinstance(description, str) or not description.strip():
+    if description is None or (isinstance(description, str) and not description.strip()):
         raise SkillError(f"{path}: field 'description' is missing")
+    if not isinstance(description, str):
+        raise SkillError(f"{path}: field 'description' must be text")
     if len(description) > MAX_DESCRIPTION:
-        raise SkillError(f"{path}: field 'description' has {len(description):,} characters "
-                         f"(at most {MAX_DESCRIPTION:,})")
+        warnings.append(f"field 'description' has {len(description):,} characters (at "
+                        f"most {MAX_DESCRIPTION:,}); loaded anyway")
     tags = data.get("tags", [])
+    if tags is None:
+        tags = []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
     if not isinstance(tags, list) or not all(isinstance(t, str | int | float) for t in tags):
-        raise SkillError(f"{path}: field 'tags' must be a list of words")
+        warnings.append("field 'tags' must be a list of words; ignored")
+        tags = []
     metadata = data.get("metadata", {})
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        raise SkillError(f"{path}: field 'metadata' must be a mapping")
+        warnings.append("field 'metadata' must be a mapping; ignored")
+        metadata = {}
+    extra: dict[str, Any] = {}
+    for key, out in (("license", "license"), ("model", "model")):
+        value = data.get(key)
+        if isinstance(value, str):
+            extra[out] = value.strip()
+        elif value is not None:
+            warnings.append(f"field '{key}' must be text; ignored")
+    if data.get("allowed-tools") is not None:
+        extra["allowed_tools"] = _tools(data["allowed-tools"], warnings)
+    if data.get("disable-model-invocation") is not None:
+        flag = _flag(data["disable-model-invocation"], "disable-model-invocation", warnings)
+        extra["model_invocable"] = not flag if flag is not None else True
+    gating = requirements(metadata, warnings)
     return {"name": name, "description": " ".join(description.split()),
             "tags": tuple(str(t).strip().lower() for t in tags if str(t).strip()),
-            "metadata": metadata}
+            "metadata": metadata, "requirements": gating, "warnings": tuple(warnings),
+            **extra}
 
 
 def read_skill(folder: Path, source: Source) -> Skill:
-    """Read and check one skill folder's front matter (never its body)."""
+    """Read and check one skill folder's front matter (never its body), and whether
+    this machine has what it needs (gating)."""
     path = folder / SKILL_FILE
     root = source.path.resolve()
     try:
@@ -158,12 +250,14 @@ def read_skill(folder: Path, source: Source) -> Skill:
                          "limit for a skill")
     head = _read_head(resolved)
     yaml_text, _ = _split_front_matter(head, path)
-    fields = parse_front_matter(yaml_text, path)
-    if fields["name"] != folder.name:
-        raise SkillError(f"{path}: field 'name' is {fields['name']!r} but the folder is "
-                         f"{folder.name!r}; they must be equal")
+    fields = parse_front_matter(yaml_text, path, folder.name)
+    gating: Requirements = fields["requirements"]
     return Skill(fields["name"], fields["description"], fields["tags"], resolved,
-                 source.label, fields["metadata"])
+                 source.label, fields["metadata"], license=fields.get("license", ""),
+                 allowed_tools=fields.get("allowed_tools", ()),
+                 model=fields.get("model", ""),
+                 model_invocable=fields.get("model_invocable", True),
+                 requirements=gating, missing=gating.missing(), warnings=fields["warnings"])
 
 
 @dataclass
@@ -179,16 +273,23 @@ class ScanResult:
     problems: list[Problem]
     shadowed: list[Problem]
     elapsed_ms: float
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class SkillRegistry:
-    """Every usable skill's front matter, and bodies read on first use (mtime-checked)."""
+    """Every usable skill's front matter, and bodies read on first use (mtime-checked).
+
+    `problems`: files skipped (not skills); `warnings`: skills loaded despite a broken
+    rule, and source folders that cannot be listed; `shadowed`: a name's later
+    definitions (`shadowed_skills` pairs each with the one that wins)."""
 
     def __init__(self, sources: Sequence[Source]) -> None:
         self.sources = list(sources)
         self.skills: dict[str, Skill] = {}
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.shadowed: list[Problem] = []
+        self.shadowed_skills: list[tuple[Skill, Skill]] = []
         self.scan_ms = 0.0
         self._bodies: dict[str, _Body] = {}
 
@@ -197,9 +298,11 @@ class SkillRegistry:
         started = time.perf_counter()
         skills: dict[str, Skill] = {}
         problems: list[Problem] = []
+        warnings: list[Problem] = []
         shadowed: list[Problem] = []
+        pairs: list[tuple[Skill, Skill]] = []
         for source in self.sources:
-            for folder in _folders(source, problems):
+            for folder in _folders(source, problems, warnings):
                 try:
                     skill = read_skill(folder, source)
                 except SkillError as exc:
@@ -208,17 +311,20 @@ class SkillRegistry:
                 except OSError as exc:
                     problems.append(Problem(folder / SKILL_FILE, f"cannot be read: {exc}"))
                     continue
+                warnings += [Problem(folder / SKILL_FILE, w) for w in skill.warnings]
                 if skill.name in skills:
                     winner = skills[skill.name]
                     shadowed.append(Problem(skill.path, f"'{skill.name}' is also defined in "
                                                         f"{winner.source} ({winner.path}), "
                                                         "which wins"))
+                    pairs.append((skill, winner))
                     continue
                 skills[skill.name] = skill
         self.skills, self.problems, self.shadowed = skills, problems, shadowed
+        self.warnings, self.shadowed_skills = warnings, pairs
         self.scan_ms = (time.perf_counter() - started) * 1000
         self._bodies = {k: v for k, v in self._bodies.items() if k in skills}
-        return ScanResult(skills, problems, shadowed, self.scan_ms)
+        return ScanResult(skills, problems, shadowed, self.scan_ms, warnings)
 
     def body(self, name: str) -> tuple[str, int]:
         """A skill's Markdown body and its token count, read on first use and again only
@@ -248,14 +354,17 @@ class SkillRegistry:
         return cached.text, cached.tokens
 
 
-def _folders(source: Source, problems: list[Problem]) -> Iterable[Path]:
-    """The skill folders directly inside a source, sorted; unreadable ones reported."""
+def _folders(source: Source, problems: list[Problem],
+             warnings: list[Problem]) -> Iterable[Path]:
+    """The skill folders directly inside a source, sorted. A missing source is nothing
+    to report (most of the usual places are absent); one that cannot be listed is a
+    warning, an entry in it that cannot be read a problem."""
     try:
         entries = sorted(os.scandir(source.path), key=lambda e: e.name)
     except FileNotFoundError:
         return []
     except OSError as exc:
-        problems.append(Problem(source.path, f"cannot be listed: {exc}"))
+        warnings.append(Problem(source.path, f"cannot be listed: {exc}"))
         return []
     folders = []
     for entry in entries:
@@ -271,9 +380,33 @@ def _folders(source: Source, problems: list[Problem]) -> Iterable[Path]:
     return folders
 
 
-def default_sources(user_dir: Path, extra: Sequence[Path], bundled: Path) -> list[Source]:
-    """User folder, then config's extra folders, then the bundled skills."""
-    sources = [Source("user", user_dir)]
-    sources += [Source(f"extra folder {p}", p) for p in extra]
-    sources.append(Source("bundled", bundled))
+def default_sources(user_dir: Path, extra: Sequence[Path], bundled: Path, *,
+                    home: Path | None = None, cwd: Path | None = None) -> list[Source]:
+    """Where people keep skills, first wins: the user's tokenopt folder, the project's
+    `.claude/skills`, `~/.claude/skills`, `~/.agents/skills`, `~/.openclaw/skills`, the
+    OpenClaw workspace's `skills/`, config's extra folders, then the bundled skills.
+    `home`/`cwd` default to the environment's (HOME). A folder reached twice (a config
+    folder that is also a usual place, HOME as the project) is listed once, first."""
+    home = Path.home() if home is None else home
+    cwd = Path.cwd() if cwd is None else cwd
+    candidates = [
+        Source("user", user_dir),
+        Source("project .claude", cwd / ".claude" / "skills"),
+        Source("~/.claude", home / ".claude" / "skills"),
+        Source("~/.agents", home / ".agents" / "skills"),
+        Source("~/.openclaw", home / ".openclaw" / "skills"),
+        Source("openclaw workspace", home / ".openclaw" / "workspace" / "skills"),
+        *(Source(f"extra folder {p}", p) for p in extra),
+        Source("bundled", bundled),
+    ]
+    sources: list[Source] = []
+    seen: set[Path] = set()
+    for source in candidates:
+        try:
+            key = source.path.expanduser().resolve()
+        except (OSError, RuntimeError):
+            key = source.path
+        if key not in seen:
+            seen.add(key)
+            sources.append(source)
     return sources

@@ -1,7 +1,10 @@
 """The skills screen: every skill with a filter as you type, a body shown on demand.
 
 Only front matter is in memory; a body is read when the user opens it (Enter), the
-same lazy path a request uses. Shadowed and invalid skills are listed with why.
+same lazy path a request uses. The sources are shown in precedence order; each skill
+says where it comes from and whether it is offered here ("unavailable: needs X" when
+its gating fails, "by name only"); shadowed, skipped and warned-about skills are listed
+with why.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from tokenopt_tui.core.text import terminal_safe
 
 if TYPE_CHECKING:
     from tokenopt_tui.core.skills.library import SkillLibrary
+    from tokenopt_tui.core.skills.registry import Skill
 
 
 class SkillsScreen(ModalScreen[None]):
@@ -34,16 +38,20 @@ class SkillsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         registry = self.library.registry
+        unavailable = sum(not s.available for s in registry.skills.values())
         with Vertical(classes="dialog -wide"):
-            yield Label(Content(f"Skills: {len(registry.skills)} available, bodies loaded "
-                                "only when a request needs them"), classes="dialog-title")
+            yield Label(Content(f"Skills: {len(registry.skills)} found, "
+                                f"{len(registry.skills) - unavailable} usable here, bodies "
+                                "loaded only when a request needs them"),
+                        classes="dialog-title")
+            yield Static(Content(terminal_safe(self.sources_line())), id="skill-sources")
             yield Input(placeholder="Filter by name, tag or description", id="skill-filter")
             with Horizontal(id="skill-columns"):
                 yield OptionList(id="skill-list")
                 with Vertical(id="skill-detail"):
                     yield Static("", id="skill-summary")
                     yield TextArea("", read_only=True, soft_wrap=True, id="skill-body")
-            problems = registry.problems + registry.shadowed
+            problems = registry.problems + registry.warnings + registry.shadowed
             if problems:
                 yield Static(Content(terminal_safe("\n".join(f"⚠ {p}" for p in problems))),
                              id="skill-problems")
@@ -80,11 +88,26 @@ class SkillsScreen(ModalScreen[None]):
             names = sorted(skills)
         options = self.query_one("#skill-list", OptionList)
         options.clear_options()
-        options.add_options([Option(Content(f"{n}  ({skills[n].agent or '-'})"), id=n)
-                             for n in names])
+        options.add_options([Option(Content(terminal_safe(self.option_text(skills[n]))),
+                                    id=n) for n in names])
         if names:
             options.highlighted = 0
             self.show_summary(names[0])
+
+    def sources_line(self) -> str:
+        """Where skills come from, first wins (absent folders left out)."""
+        registry = self.library.registry
+        won: dict[str, int] = {}
+        for skill in registry.skills.values():
+            won[skill.source] = won.get(skill.source, 0) + 1
+        parts = [f"{s.label} ({won.get(s.label, 0)})" for s in registry.sources
+                 if s.path.is_dir()]
+        return "Sources, first wins: " + " › ".join(parts)
+
+    @staticmethod
+    def option_text(skill: Skill) -> str:
+        status = "" if skill.status == "ok" else f" · {skill.status}"
+        return f"{skill.name}  ({skill.agent or '-'}) · {skill.source}{status}"
 
     @on(OptionList.OptionHighlighted, "#skill-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -97,10 +120,13 @@ class SkillsScreen(ModalScreen[None]):
             self.show_body(event.option.id)
 
     def show_summary(self, name: str) -> None:
-        skill = self.library.registry.skills[name]
+        registry = self.library.registry
+        skill = registry.skills[name]
+        hidden = [f"\nshadows {loser.source} ({loser.path})"
+                  for loser, _ in registry.shadowed_skills if loser.name == name]
         self.query_one("#skill-summary", Static).update(Content(terminal_safe(
-            f"{skill.name} · {skill.source}\n{skill.description}\n"
-            f"tags: {', '.join(skill.tags)}\n(Enter shows the body)")))
+            f"{skill.name} · {skill.source} · {skill.status}\n{skill.description}\n"
+            f"tags: {', '.join(skill.tags)}{''.join(hidden)}\n(Enter shows the body)")))
         self.query_one("#skill-body", TextArea).load_text("")
 
     def show_body(self, name: str) -> None:
