@@ -113,10 +113,12 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
 
     try:
         try:
+            skills = _asked_skills(services, args.skills)  # checked before a session exists
             session = await _ask_session(services, args)
         except LookupError as exc:
             print(f"tokenopt: {terminal_safe(str(exc))}", file=sys.stderr)
             return 2
+        session.queued_skills.extend(skills)
         summary = ReplySummary(session.session_id)
         audience = Audience("cli", session.session_id, session.session_type)
         escalated = False  # --retry-up: the session found a request to ask again
@@ -155,6 +157,23 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
     if summary.error:  # --retry-up with nothing to ask again is bad input, not a failure
         return 2 if args.retry_up and not escalated else 1
     return 3 if summary.halted and not summary.answer else 0
+
+
+def _asked_skills(services: Any, specs: list[str]) -> list[str]:
+    """`--skill NAME[#section]` checked against the skills: LookupError names the one
+    that does not exist (and what does)."""
+    if not specs:
+        return []
+    from tokenopt_tui.core.skills.partial import check_request
+    from tokenopt_tui.core.skills.registry import SkillError
+
+    library = services.skills
+    if library is None:
+        raise LookupError("--skill: skills are off (config key 'skills.enabled')")
+    try:
+        return [str(check_request(library.registry, spec)) for spec in specs]
+    except (SkillError, OSError) as exc:
+        raise LookupError(f"--skill: {exc}") from None
 
 
 async def _ask_session(services: Any, args: argparse.Namespace) -> Any:

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--retry-up", action="store_true",
                      help="with --continue/--resume: ask the session's last request again one "
                           "tier up (no request argument)")
+    ask.add_argument("--skill", action="append", default=[], metavar="NAME[#SECTION]",
+                     dest="skills", help="send this skill (or one section of it) with the "
+                                         "request, whatever it matches (repeatable)")
     ask.add_argument("prompt", nargs="?", help="the request ('-' reads standard input)")
     sub.add_parser("doctor", help="paths, OpenBLAS, and each tier's availability")
     from tokenopt_tui.cli import skills as skills_cli

@@ -173,13 +173,15 @@ class SessionHalted(Event):
 
 @dataclass(frozen=True)
 class SkillLoaded(Event):
-    """A skill's body goes to the model with this request: why, and what it costs."""
+    """A skill's body goes to the model with this request: why, and what it costs;
+    `sections` names the parts sent when the body did not fit whole (empty: all of it)."""
 
     skill_name: str
     tokens: int
     score: float
     reason: str = ""
     latency_ms: float = 0.0
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ class RequestRouter(Protocol):
 class SkillSource(Protocol):
     """Picks the skills a request needs (core.skills.library.SkillLibrary)."""
 
-    def select(self, request: str) -> Selection: ...
+    def select(self, request: str, requested: Sequence[str] = ()) -> Selection: ...
 
 
 class AgentChooser(Protocol):

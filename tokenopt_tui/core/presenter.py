@@ -133,7 +133,16 @@ def _halted(event: SessionHalted, audience: Audience, _partial: bool) -> str:
 
 
 def _skill(event: SkillLoaded, _audience: Audience, _partial: bool) -> str:
+    if event.sections:
+        return (f"skill {event.skill_name} loaded in part, {_sections(event)} "
+                f"({event.tokens:,} tokens; /skill {event.skill_name}#section loads "
+                f"another): {event.reason}")
     return f"skill {event.skill_name} loaded ({event.tokens:,} tokens): {event.reason}"
+
+
+def _sections(event: SkillLoaded) -> str:
+    """The sections a partly loaded skill sent, as their `#slug`s."""
+    return ", ".join(f"#{slug}" for slug in event.sections)
 
 
 def _cut(event: ReplyCut, _audience: Audience, _partial: bool) -> str:
@@ -219,6 +228,9 @@ def _line_compacted(event: ContextCompacted) -> str:
 
 
 def _line_skill(event: SkillLoaded) -> str:
+    if event.sections:
+        return (f"skill {event.skill_name} loaded in part, {_sections(event)} "
+                f"({event.tokens:,} tokens)")
     return f"skill {event.skill_name} loaded ({event.tokens:,} tokens)"
 
 

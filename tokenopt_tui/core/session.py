@@ -137,6 +137,9 @@ class ChatSession:
         self._task_type: str | None = None  # the classifier's, for the dashboard
         #: Where the last request started (the classifier's tier, or the pinned one).
         self.last_start_tier: int | None = None
+        #: Skills the user asked for (`/skill NAME[#section]`, `ask --skill`): sent with
+        #: the next request, then forgotten.
+        self.queued_skills: list[str] = []
 
     @classmethod
     async def start(cls, services: SessionDeps, session_type: SessionType = "direct_chat",
@@ -478,7 +481,8 @@ class ChatSession:
         library = self.services.skills
         if library is None:
             return None, []
-        selection = library.select(ask_window(text))
+        queued, self.queued_skills = self.queued_skills, []
+        selection = library.select(ask_window(text), queued)
         events: list[Event] = []
         for skill in selection.loaded:
             await self.services.store.record_skill_invocation(
@@ -486,7 +490,7 @@ class ChatSession:
                 round(skill.latency_ms, 3))
             events.append(await self._emit(SkillLoaded(
                 skill.name, skill.tokens, skill.score, skill.reason,
-                round(selection.elapsed_ms, 3))))
+                round(selection.elapsed_ms, 3), skill.sections)))
         if not selection.loaded:
             return None, events
         return ChatMessage("system", selection.system_text()), events

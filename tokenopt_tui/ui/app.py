@@ -381,7 +381,8 @@ class TokenoptApp(App[None]):
         classifier choose again, `/why` explains the last request's routing, `/compact`
         compresses the context, `/new` starts a new session, `/show ID` reads a stored
         message whole, `/retry up` asks the last request again one tier up, `/good` and
-        `/bad` rate the last reply (the chat's keys post these too)."""
+        `/bad` rate the last reply (the chat's keys post these too), `/skill NAME[#section]`
+        sends that skill or section with the next request."""
         words = message.text.split()
         tiers = len(self.services.config.tiers)
         if words[0] == "/why":
@@ -396,6 +397,8 @@ class TokenoptApp(App[None]):
             self.action_new_session()
         elif words[0] == "/skills" and len(words) == 1:
             self.action_show_skills()
+        elif words[0] == "/skill" and len(words) == 2:
+            self.queue_skill(words[1])
         elif words[0] == "/history" and len(words) == 1:
             self.action_show_history()
         elif words[0] == "/stats" and len(words) == 1:
@@ -414,8 +417,28 @@ class TokenoptApp(App[None]):
                 self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
         else:
             self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
-                                "/skills, /history, /stats, /show ID, /tier N, /tier auto, "
+                                "/skills, /skill NAME[#section], /history, /stats, /show ID, "
+                                "/tier N, /tier auto, "
                                 "/retry up, /good, /bad or /why.")
+
+    def queue_skill(self, spec: str) -> None:
+        """`/skill NAME[#section]`: checked now (an unknown skill or section is named with
+        the ones that exist), sent with the next request whatever it matches."""
+        from tokenopt_tui.core.skills.partial import check_request
+        from tokenopt_tui.core.skills.registry import SkillError
+
+        library = self.services.scanned_skills
+        if self.session is None or library is None:
+            self.chat.add_error("/skill: skills are off (config key 'skills.enabled') or "
+                                "still loading.")
+            return
+        try:
+            request = check_request(library.registry, spec)
+        except (SkillError, OSError) as exc:
+            self.chat.add_error(f"/skill: {exc}")
+            return
+        self.session.queued_skills.append(str(request))
+        self.chat.add_notice(f"Skill {request} goes with your next request.")
 
     @work(exclusive=True, group="reply", exit_on_error=False, name="reply")
     async def send(self, text: str) -> None:

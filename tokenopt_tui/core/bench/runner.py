@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -157,8 +157,8 @@ class TimedSkills:
         self.inner = inner
         self.last: Selection | None = None  # None: no selection since the last reset
 
-    def select(self, request: str) -> Selection:
-        self.last = self.inner.select(request)
+    def select(self, request: str, requested: Sequence[str] = ()) -> Selection:
+        self.last = self.inner.select(request, requested)
         return self.last
 
 
@@ -169,7 +169,7 @@ class EagerSkills:
         self.library = library
         self._all: tuple[LoadedSkill, ...] | None = None
 
-    def select(self, request: str) -> Selection:
+    def select(self, request: str, requested: Sequence[str] = ()) -> Selection:
         started = time.perf_counter()
         if self._all is None:
             loaded = []

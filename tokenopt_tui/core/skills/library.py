@@ -3,17 +3,21 @@
 `select(request)` ranks skills, keeps those above the threshold (at most
 `max_per_request`, within `allowance_tokens` of body text), reads their bodies
 (lazily, cached by mtime) and reports what it loaded and what it left out and why.
+A body too big for what is left of the allowance goes in part (core/skills/partial.py):
+its outline and best sections, with a note on how to load the rest (`/skill NAME#section`).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokenopt_tui.config import SkillSettings
 from tokenopt_tui.core.skills.match import Match, SkillMatcher
+from tokenopt_tui.core.skills.partial import Part, check_request, for_match, for_request
 from tokenopt_tui.core.skills.registry import SkillError, SkillRegistry, Source, default_sources
 
 SKILL_HEADER = "[Skill: {name}] Guidance loaded for this request because it {reason}."
@@ -23,12 +27,17 @@ REFRESH_INTERVAL_S = 2.0
 
 @dataclass(frozen=True)
 class LoadedSkill:
+    """A skill's text as sent: the whole body, or (`whole` False) its outline, the
+    `sections` named (slugs, document order) and a note on what was left out."""
+
     name: str
     body: str
     tokens: int
     score: float
     reason: str
     latency_ms: float
+    whole: bool = True
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,15 +140,49 @@ class SkillLibrary:
                                                   text.find("$" + m.name)) if i >= 0))
         return first + [m for m in ranked if not m.invoked]
 
-    def select(self, request: str) -> Selection:
-        """The skills this request loads, within the count and token allowance."""
+    def select(self, request: str, requested: Sequence[str] = ()) -> Selection:
+        """The skills this request loads, within the count and token allowance: first
+        those the user asked for (`requested`: "NAME" or "NAME#section", from `/skill`),
+        then the matched ones; a body that does not fit is sent in part."""
         started = time.perf_counter()
         self.refresh_if_changed()
         settings = self.settings
         loaded: list[LoadedSkill] = []
         skipped: list[tuple[str, str]] = []
         spent = 0
-        for index, match in enumerate(self.rank(request)):
+        asked: dict[str, list[str] | None] = {}  # name: section slugs (None: whole)
+        for spec in requested:
+            try:
+                wanted = check_request(self.registry, spec)
+            except (SkillError, OSError) as exc:
+                skipped.append((spec, str(exc)))
+                continue
+            sections = asked.get(wanted.name, [])
+            if wanted.section is None or sections is None:
+                asked[wanted.name] = None
+            else:
+                asked[wanted.name] = [*sections, wanted.section]
+        for name, slugs in asked.items():
+            t0 = time.perf_counter()
+            try:
+                body, tokens = self.registry.body(name)
+            except (SkillError, OSError) as exc:
+                skipped.append((name, str(exc)))
+                continue
+            left = settings.allowance_tokens - spent
+            part: Part | None = None
+            if slugs is not None or tokens > left:
+                part = for_request(name, body, tokens, slugs, left)
+                if part is None or not part.sections:
+                    skipped.append((name, f"asked for, but not even one section fits the "
+                                          f"{left:,} tokens left of the "
+                                          f"{settings.allowance_tokens:,}-token allowance"))
+                    continue
+            loaded.append(self._loaded(name, body, tokens, part, 0.0,
+                                       "was asked for by the user (/skill)", t0))
+            spent += loaded[-1].tokens
+        matches = [m for m in self.rank(request) if m.name not in asked]
+        for index, match in enumerate(matches):
             if index >= settings.max_per_request:  # bodies below the top K are never read
                 skipped.append((match.name, f"over {settings.max_per_request} per request"))
                 continue
@@ -149,11 +192,26 @@ class SkillLibrary:
             except (SkillError, OSError) as exc:
                 skipped.append((match.name, str(exc)))
                 continue
+            part = None
             if spent + tokens > settings.allowance_tokens:
-                skipped.append((match.name, f"{tokens:,} tokens would pass the "
-                                            f"{settings.allowance_tokens:,}-token allowance"))
-                continue
-            spent += tokens
-            loaded.append(LoadedSkill(match.name, body, tokens, match.score, match.reason,
-                                      (time.perf_counter() - t0) * 1000))
+                part = for_match(match.name, body, tokens, request,
+                                 settings.allowance_tokens - spent)
+                if part is None or not part.sections:
+                    skipped.append((match.name, f"{tokens:,} tokens would pass the "
+                                                f"{settings.allowance_tokens:,}-token "
+                                                "allowance, and no section of it fits"))
+                    continue
+            loaded.append(self._loaded(match.name, body, tokens, part, match.score,
+                                       match.reason, t0))
+            spent += loaded[-1].tokens
         return Selection(tuple(loaded), tuple(skipped), (time.perf_counter() - started) * 1000)
+
+    @staticmethod
+    def _loaded(name: str, body: str, tokens: int, part: Part | None, score: float,
+                reason: str, t0: float) -> LoadedSkill:
+        """The whole body, or the part that fits."""
+        latency = (time.perf_counter() - t0) * 1000
+        if part is None:
+            return LoadedSkill(name, body, tokens, score, reason, latency)
+        return LoadedSkill(name, part.text, part.tokens, score, reason, latency,
+                           whole=False, sections=part.sections)
