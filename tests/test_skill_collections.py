@@ -61,3 +61,46 @@ def test_a_bad_line_names_file_and_line(tmp_path: Path) -> None:
     bad.write_text('{"request": "hi", "skills": []}\nnot json\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"x\.jsonl:2: not JSON"):
         sc._read_jsonl(bad)
+
+
+def _sent_figures(tmp_path: Path, part: str, with_bundled: bool) -> dict[str, float]:
+    """Recall, precision and false picks of what is actually sent to the model (the
+    session's ask window through `SkillLibrary.select`) on one part of the requests."""
+    import time
+
+    from tokenopt_tui.config import SkillSettings
+    from tokenopt_tui.core.session import ask_window
+    from tokenopt_tui.core.skills.library import SkillLibrary
+    from tokenopt_tui.core.skills.registry import Source
+
+    sc.materialise(tmp_path)
+    sources = [Source("wild", folder) for folder in sorted(tmp_path.iterdir())]
+    if with_bundled:
+        sources.append(Source("bundled", sc.REPO / "skills"))
+    library = SkillLibrary.from_sources(SkillSettings(), sources)
+    tp = fp = fn = false_picks = nones = 0
+    elapsed = []
+    for row in sc.load_requests(part):
+        want = {label.split("/")[-1] for label in row["skills"]}
+        started = time.perf_counter()
+        got = {s.name for s in library.select(ask_window(row["request"])).loaded}
+        elapsed.append(time.perf_counter() - started)
+        tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+        if not want:
+            nones += 1
+            false_picks += bool(got)
+    elapsed.sort()
+    return {"recall": tp / (tp + fn), "precision": tp / (tp + fp),
+            "false_picks": false_picks / nones, "p95_ms": 1000 * elapsed[int(0.95 * len(elapsed))]}
+
+
+def test_the_untouched_part_holds_its_floor(tmp_path: Path) -> None:
+    """Regression floors at the figures measured on the held-out requests (docs/skills.md:
+    0.785 / 0.861 / 7.7% alone, 0.759 / 0.706 / 23.1% next to the bundled skills); the
+    issue's targets (0.90 / 0.85 / 5%) are not met yet."""
+    alone = _sent_figures(tmp_path / "alone", "held_out", with_bundled=False)
+    assert alone["recall"] >= 0.77 and alone["precision"] >= 0.84, alone
+    assert alone["false_picks"] <= 0.08, alone
+    mixed = _sent_figures(tmp_path / "mixed", "held_out", with_bundled=True)
+    assert mixed["recall"] >= 0.74 and mixed["precision"] >= 0.69, mixed
+    assert mixed["p95_ms"] < 100, mixed

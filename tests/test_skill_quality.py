@@ -1,10 +1,12 @@
 """Matcher quality on the labelled prompts (tests/data/skill_prompts/*.jsonl).
 
 Targets from the issue: recall >= 90 %, precision >= 80 %. Measured (docs/skills.md):
-ranking recall 0.878 / precision 0.802 over all 126 prompts, 0.829 / 0.791 on the 44
-held-out ones, so recall is NOT at target yet. The assertions below are regression
-floors just under today's figures, not the targets; they fail if the matcher or the
-skills' tags and examples get worse.
+ranking recall 0.783 / precision 0.857 over all 126 prompts, 0.732 / 0.857 on the 44
+held-out ones (before the matcher learned meaning for skills in the wild, issue 14:
+0.878 / 0.802 and 0.829 / 0.791), so recall is NOT at target. The assertions below are
+regression floors just under today's figures, not the targets; they fail if the matcher
+or the skills' tags and examples get worse. The public collections' floors are in
+tests/test_skill_collections.py.
 """
 
 from __future__ import annotations
@@ -53,11 +55,11 @@ def test_recall_and_precision_floors() -> None:
     library = SkillLibrary.from_sources(SkillSettings(), [Source("bundled", REPO / "skills")])
     recall, precision = score(library, rows())
     print(f"skill matcher: recall {recall:.3f}, precision {precision:.3f}")
-    assert recall >= 0.86 and precision >= 0.78
+    assert recall >= 0.77 and precision >= 0.84
     held = [json.loads(line) for line in (PROMPTS[0].parent / "creator.jsonl").read_text()
             .splitlines() if line]
     recall, precision = score(library, held)
-    assert recall >= 0.80 and precision >= 0.76
+    assert recall >= 0.72 and precision >= 0.84
 
 
 def test_requests_that_need_no_skill_load_none() -> None:

@@ -249,10 +249,49 @@ def test_added_and_edited_skills_are_picked_up_while_running(tmp_path: Path,
     write_skill(tmp_path, "first", tags="[alpha, beta]")
     library = SkillLibrary.from_sources(SkillSettings(threshold=0.1), [Source("t", tmp_path)])
     assert library.select("gamma delta").loaded == ()
-    path = write_skill(tmp_path, "second", tags="[gamma, delta]")
+    path = write_skill(tmp_path, "second", tags="[gamma, delta]",
+                       description="Works on gamma and delta.")
     assert [s.name for s in library.select("gamma delta").loaded] == ["second"]
-    path.write_text(path.read_text().replace("[gamma, delta]", "[epsilon, zeta]"))
+    path.write_text(path.read_text().replace("[gamma, delta]", "[epsilon, zeta]")
+                    .replace("gamma and delta", "epsilon and zeta"))
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert library.select("gamma delta").loaded == ()
     assert [s.name for s in library.select("epsilon zeta").loaded] == ["second"]
+
+
+def test_description_vectors_are_cached_and_redone_when_a_description_changes(
+        tmp_path: Path) -> None:
+    """The matcher's embeddings live in a file keyed by each description's hash: a warm
+    start embeds nothing, an edited skill is embedded again, a broken file is rebuilt."""
+    import numpy as np
+
+    from tokenopt_tui.core.embedding import VectorCache
+    from tokenopt_tui.core.skills.match import SkillMatcher
+    from tokenopt_tui.core.skills.registry import SkillRegistry
+
+    embedded: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return np.array([[len(t), 1.0, 2.0] for t in texts], dtype=np.float32)
+
+    write_skill(tmp_path / "skills", "first", description="Checks disks for space.")
+    path = write_skill(tmp_path / "skills", "second", description="Rotates old logs.")
+    cache = tmp_path / "cache" / "vectors.npz"
+
+    def build() -> SkillMatcher:
+        registry = SkillRegistry([Source("t", tmp_path / "skills")])
+        registry.scan()
+        return SkillMatcher(registry.skills.values(), embed, VectorCache(cache))
+
+    build()
+    assert len(embedded) == 2 and cache.exists()
+    build()
+    assert len(embedded) == 2  # warm: nothing embedded again
+    path.write_text(path.read_text().replace("Rotates old logs.", "Compresses old logs."))
+    build()
+    assert embedded[2:] == ["second: Compresses old logs."]
+    cache.write_bytes(b"not an npz file")
+    build()
+    assert len(embedded) == 5  # rebuilt from scratch, no crash

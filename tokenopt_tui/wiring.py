@@ -84,7 +84,8 @@ class Services:
             from tokenopt_tui.resources import bundled_dir
 
             self._skills = SkillLibrary.from_folders(
-                self.config.skills, self.paths.data_dir / "skills", bundled_dir("skills"))
+                self.config.skills, self.paths.data_dir / "skills", bundled_dir("skills"),
+                cache_dir=self.paths.cache_dir)
         return self._skills
 
     @property

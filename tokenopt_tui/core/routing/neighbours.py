@@ -105,12 +105,10 @@ class Neighbours:
 
 
 def wordllama_embedder() -> Callable[[list[str]], Any]:
-    """WordLlama's 256-d embedding, loaded from its own wheel (never the network)."""
-    import wordllama
-    from wordllama import WordLlama
+    """WordLlama's 256-d embedding (core.embedding), shared with skill matching."""
+    from tokenopt_tui.core.embedding import embedder
 
-    model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
-    return lambda texts: model.embed(texts)
+    return embedder()
 
 
 _lock = threading.Lock()

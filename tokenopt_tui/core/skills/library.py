@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokenopt_tui.config import SkillSettings
+from tokenopt_tui.core.embedding import Embed, VectorCache
 from tokenopt_tui.core.skills.match import Match, SkillMatcher
 from tokenopt_tui.core.skills.partial import Part, check_request, for_match, for_request
 from tokenopt_tui.core.skills.registry import SkillError, SkillRegistry, Source, default_sources
@@ -23,6 +24,16 @@ from tokenopt_tui.core.skills.registry import SkillError, SkillRegistry, Source,
 SKILL_HEADER = "[Skill: {name}] Guidance loaded for this request because it {reason}."
 #: How often a request may look for added, removed or edited skills (a few stat calls).
 REFRESH_INTERVAL_S = 2.0
+
+
+def _embedder() -> Embed | None:
+    """The shared sentence embedding, or None (keywords alone) when it cannot load."""
+    try:
+        from tokenopt_tui.core.embedding import embedder
+
+        return embedder()
+    except Exception:  # a broken install must not stop skills from matching
+        return None
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,8 @@ class Selection:
 class SkillLibrary:
     settings: SkillSettings
     registry: SkillRegistry
+    #: Description embeddings kept between runs (none: computed each start).
+    vectors: VectorCache = field(default_factory=lambda: VectorCache(None))
     matcher: SkillMatcher = field(init=False)
     #: Skills loaded only when invoked by name (`disable-model-invocation: true`).
     by_name: SkillMatcher = field(init=False)
@@ -71,10 +84,13 @@ class SkillLibrary:
 
     @classmethod
     def from_folders(cls, settings: SkillSettings, user_dir: Path, bundled: Path, *,
-                     home: Path | None = None, cwd: Path | None = None) -> SkillLibrary:
-        """The usual places (see `default_sources`; HOME and the working directory)."""
+                     home: Path | None = None, cwd: Path | None = None,
+                     cache_dir: Path | None = None) -> SkillLibrary:
+        """The usual places (see `default_sources`; HOME and the working directory);
+        description embeddings are kept in `cache_dir` between runs."""
         return cls(settings, SkillRegistry(default_sources(
-            user_dir, settings.dirs, bundled, home=home, cwd=cwd)))
+            user_dir, settings.dirs, bundled, home=home, cwd=cwd)),
+            vectors=VectorCache(cache_dir / "skill-vectors.npz" if cache_dir else None))
 
     @classmethod
     def from_sources(cls, settings: SkillSettings, sources: list[Source]) -> SkillLibrary:
@@ -85,7 +101,8 @@ class SkillLibrary:
         self.registry.scan()
         # Gating: a skill whose binaries, variables or os are missing is never offered.
         usable = [s for s in self.registry.skills.values() if s.available]
-        self.matcher = SkillMatcher(s for s in usable if s.model_invocable)
+        self.matcher = SkillMatcher((s for s in usable if s.model_invocable), _embedder(),
+                                    self.vectors)
         self.by_name = SkillMatcher(s for s in usable if not s.model_invocable)
         self._signature = self._current_signature()
         self._checked_at = time.monotonic()

@@ -16,10 +16,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
 from tokenopt_tui.core.skills.registry import Skill
+
+if TYPE_CHECKING:
+    from tokenopt_tui.core.embedding import Embed, VectorCache
 
 #: A skill needs this many distinct matched words, unless one of them is in its name:
 #: one shared everyday word ("price", "share", "wait") is not evidence enough.
@@ -29,6 +33,17 @@ RELATIVE_CUTOFF = 0.6
 TAG_WEIGHT = 1.0
 NAME_WEIGHT = 1.0
 DESCRIPTION_WEIGHT = 0.35
+#: A skill with no tags and no examples (most skills in the wild) has only its name and
+#: description to go on, so their words weigh more.
+DESCRIPTION_ALONE_WEIGHT = 0.5
+#: Meaning, not just words (core.embedding: the cosine between the request and a skill's
+#: name and description). A keyword match needs at least KEYWORD_MIN_SIMILARITY, so a
+#: shared word in an unrelated request loads nothing; and the skill closest in meaning
+#: loads on its own when its cosine is SEMANTIC_ALONE or more and SEMANTIC_MARGIN above
+#: the next one's. Tuned on tests/data/skill_collections' tuning part (docs/skills.md).
+KEYWORD_MIN_SIMILARITY = 0.2
+SEMANTIC_ALONE = 0.4
+SEMANTIC_MARGIN = 0.03
 EXAMPLE_WEIGHT = 0.5  # words of `metadata.examples`: requests written as users phrase them
 FUZZY_MIN_LENGTH = 5
 FUZZY_CUTOFF = 88.0
@@ -79,26 +94,34 @@ class Match:
     matched: tuple[str, ...]
     invoked: bool = False
 
+    similarity: float = 0.0  # cosine of request and description, when embedded
+
     @property
     def reason(self) -> str:
         if self.invoked:
             return "invoked by name"
+        if not self.matched:
+            return f"similar in meaning ({self.similarity:.2f})"
         return "matched " + ", ".join(f"'{w}'" for w in self.matched)
 
 
 class SkillMatcher:
     """Ranks skills for a request (see the module docstring)."""
 
-    def __init__(self, skills: Iterable[Skill]) -> None:
+    def __init__(self, skills: Iterable[Skill], embed: Embed | None = None,
+                 vectors: VectorCache | None = None) -> None:
+        skills = list(skills)
         self.names = set()
         self.name_words: dict[str, set[str]] = {}
         raw: dict[str, dict[str, float]] = defaultdict(dict)  # keyword → skill → weight
         for skill in skills:
             self.names.add(skill.name)
             weighted: dict[str, float] = {}
-            for word in words(skill.description):
-                weighted[word] = max(weighted.get(word, 0.0), DESCRIPTION_WEIGHT)
             examples = skill.metadata.get("examples", [])
+            described = (DESCRIPTION_ALONE_WEIGHT if not skill.tags and not examples
+                         else DESCRIPTION_WEIGHT)
+            for word in words(skill.description):
+                weighted[word] = max(weighted.get(word, 0.0), described)
             if isinstance(examples, list):
                 for example in examples:
                     for word in words(str(example)):
@@ -125,6 +148,24 @@ class SkillMatcher:
             rarity = math.log(1 + count / len(per_skill)) / math.log(1 + count)
             self.keywords[word] = {name: w * rarity for name, w in per_skill.items()}
         self._fuzzy_choices = [w for w in self.keywords if len(w) >= FUZZY_MIN_LENGTH]
+        self._embed = embed
+        self._order = [skill.name for skill in skills]
+        self._matrix: Any = None
+        if embed is not None and skills:
+            from tokenopt_tui.core.embedding import VectorCache
+
+            self._matrix = (vectors or VectorCache(None)).normalised(embed, [
+                f"{skill.name.replace('-', ' ')}: {skill.description}" for skill in skills])
+
+    def similarities(self, request: str) -> dict[str, float]:
+        """Cosine of the request with each skill's name and description ({} unembedded)."""
+        if self._matrix is None or self._embed is None:
+            return {}
+        from tokenopt_tui.core.embedding import normalised
+
+        pieces = ask_pieces(request)
+        cosines = (self._matrix @ normalised(self._embed, pieces).T).max(axis=1)
+        return dict(zip(self._order, (float(c) for c in cosines), strict=True))
 
     def _lookup(self, word: str) -> tuple[str, dict[str, float]] | None:
         found = self.keywords.get(word)
@@ -158,12 +199,42 @@ class SkillMatcher:
                 scores[name] += weight
                 matched[name].append(word)
                 matched_keys[name].append(keyword)
+        similar = self.similarities(request)
         best = max(scores.values(), default=0.0)
         keep = [
-            Match(n, round(s, 3), tuple(matched[n])) for n, s in scores.items()
+            Match(n, round(s, 3), tuple(matched[n]), similarity=round(similar.get(n, 0.0), 3))
+            for n, s in scores.items()
             if n not in invoked and s >= threshold and s >= relative * best
             and (len(matched[n]) >= min_words or self.name_words[n] & set(matched_keys[n]))
+            and (not similar or similar.get(n, 0.0) >= KEYWORD_MIN_SIMILARITY)
         ]
         ranked = [Match(n, 1_000.0, (), invoked=True) for n in invoked]
         ranked += sorted(keep, key=lambda m: (-m.score, m.name))
+        closest = _closest(similar)
+        if closest is not None and closest not in invoked and all(
+                m.name != closest for m in keep):
+            ranked.append(Match(closest, round(similar[closest], 3), (),
+                                similarity=round(similar[closest], 3)))
         return ranked[:limit] if limit is not None else ranked
+
+
+def ask_pieces(request: str, most: int = 4) -> list[str]:
+    """The request whole, and its first and last paragraphs when it has several: a
+    question typed above or below a paste is compared on its own, not diluted by it."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\n…\n", request) if p.strip()]
+    pieces = [request]
+    if len(paragraphs) > 1:
+        pieces += [paragraphs[0], paragraphs[-1]]
+    return pieces[:most]
+
+
+def _closest(similar: dict[str, float]) -> str | None:
+    """The skill closest in meaning, when it is close enough and clearly the closest."""
+    ordered = sorted(similar.items(), key=lambda kv: -kv[1])
+    if not ordered:
+        return None
+    name, cosine = ordered[0]
+    runner_up = ordered[1][1] if len(ordered) > 1 else -1.0
+    if cosine >= SEMANTIC_ALONE and cosine - runner_up >= SEMANTIC_MARGIN:
+        return name
+    return None
