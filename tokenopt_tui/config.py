@@ -169,7 +169,7 @@ class Config:
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
     #: $ per million tokens (input, output) for models whose server reports no cost.
-    prices: Mapping[str, tuple[float, float]] = field(
+    prices: Mapping[str, tuple[float, ...]] = field(
         default_factory=lambda: {"moonshotai/kimi-k2": (0.57, 2.30)})
     #: Agents chosen by pheromone per request (`agents_enabled = true`); off by default.
     agents_enabled: bool = False
@@ -479,20 +479,22 @@ def _local_servers(raw: Any, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
     return (replace(first, endpoints=(*first.endpoints, *added)), *tiers[1:])
 
 
-def _prices(raw: Any) -> dict[str, tuple[float, float]]:
-    """`[prices]` maps a model id to [input, output] dollars per million tokens."""
+def _prices(raw: Any) -> dict[str, tuple[float, ...]]:
+    """`[prices]` maps a model id to [input, output] or [input, output, cached input]
+    dollars per million tokens."""
     if not isinstance(raw, dict):
         raise ConfigError("key 'prices': expected a table of model = [input, output]",
                           ("prices",))
     prices = {}
     for model, pair in raw.items():
         key = f'prices."{model}"'
-        if (not isinstance(pair, list) or len(pair) != 2
+        if (not isinstance(pair, list) or len(pair) not in (2, 3)
                 or not all(isinstance(p, int | float) and not isinstance(p, bool) and p >= 0
                            for p in pair)):
-            raise ConfigError(f"key '{key}': expected [input, output] dollars per million "
-                              f"tokens (two numbers >= 0), got {pair!r}", ("prices",))
-        prices[model] = (float(pair[0]), float(pair[1]))
+            raise ConfigError(f"key '{key}': expected [input, output] or [input, output, "
+                              f"cached input] dollars per million tokens (numbers >= 0), "
+                              f"got {pair!r}", ("prices",))
+        prices[model] = tuple(float(p) for p in pair)
     return prices
 
 
