@@ -632,9 +632,10 @@ class ChatSession:
         yield (extractive, f"extractive (LLM summary discarded: {verdict})", tokens, cost)
 
     def _cost(self, provider: Provider, prompt: int, completion: int,
-              reported: float | None = None) -> float:
+              reported: float | None = None, cached: int = 0) -> float:
         return call_cost(provider.model, prompt, completion, reported,
-                         local=provider.kind == "mlx", prices=self.services.config.prices)
+                         local=provider.kind == "mlx", prices=self.services.config.prices,
+                         cached_tokens=cached)
 
     async def _start_call(self, attempt: _Attempt, task_type: str | None = None) -> None:
         """Charge the call as it is sent (an in-flight row with the prompt estimate), so
@@ -678,7 +679,7 @@ class ChatSession:
             prompt = 0 if refused and not attempt.parts else attempt.prompt_estimate
             usage = Usage(prompt, count_tokens(text), estimated=True)
         cost = self._cost(provider, usage.prompt_tokens, usage.completion_tokens,
-                          usage.cost_usd)
+                          usage.cost_usd, usage.cached_tokens)
         attempt.usage, attempt.cost = usage, cost
         attempt.latency_ms = (time.perf_counter() - attempt.started) * 1000
         if attempt.call_id is None:  # every attempt is started when sent; never free
