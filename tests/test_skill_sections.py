@@ -237,7 +237,7 @@ async def test_slash_skill_sends_that_section_with_the_next_request(tmp_path: Pa
         await wait_until(pilot, lambda: app.session.queued_skills, what="the queue")
         assert app.session.queued_skills == [f"{NAME}#rollback-a-release"]
         await send(pilot, "what is 2 + 2?")
-        system = provider.calls[-1][0]
+        system = provider.calls[-1][-2]  # right before the request
         assert system.role == "system" and system.content.startswith(f"[Skill: {NAME}]")
         assert MARKER in system.content and "kubectl get pods -n ns3" not in system.content
         assert app.session.queued_skills == []

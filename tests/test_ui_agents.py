@@ -41,7 +41,10 @@ async def test_why_shows_the_agent_line(tmp_path: Path) -> None:
         assert why[2].startswith("  T1 local (fake-model): ")
         prompt = next(a.system_prompt for a in services.config.agents if a.name == name)
         sent = provider.calls[-1]
-        assert (sent[0].role, sent[0].content) == ("system", prompt)
+        # per-request text sits after the history, right before the request
+        assert sent[-1].role == "user"
+        at = [m.content for m in sent].index(prompt)
+        assert sent[at].role == "system" and all(m.role == "system" for m in sent[at:-1])
         assert all(m.content != prompt for m in app.session.context.messages())
 
         # an outcome moves the agent's τ, which the dashboard then plots

@@ -26,12 +26,14 @@ async def test_only_the_matched_skill_body_reaches_the_model(tmp_path: Path) -> 
         loaded = [e for e in events if isinstance(e, SkillLoaded)]
         assert [e.skill_name for e in loaded] == ["aria-cron"]
         sent = provider.calls[-1]
-        assert sent[0].role == "system" and sent[0].content.startswith("[Skill: aria-cron]")
+        # right before the request, after the history (a stable prefix for caches)
+        assert [m.role for m in sent] == ["system", "user"]  # not kept in the context
+        skill = sent[-2]
+        assert skill.content.startswith("[Skill: aria-cron]")
         body, tokens = services.skills.registry.body("aria-cron")
-        assert body in sent[0].content and loaded[0].tokens == tokens
+        assert body in skill.content and loaded[0].tokens == tokens
         others = [n for n in services.skills.registry.skills if n != "aria-cron"]
-        assert not any(f"[Skill: {n}]" in sent[0].content for n in others)
-        assert [m.role for m in sent[1:]] == ["user"]  # not kept in the context
+        assert not any(f"[Skill: {n}]" in skill.content for n in others)
         rows = await services.store._fetchall(
             "t", "SELECT skill_name, tokens_used, score FROM skill_invocations")
         assert [(r[0], r[1]) for r in rows] == [("aria-cron", tokens)] and rows[0][2] > 1

@@ -25,6 +25,7 @@ from tokenopt_tui.core.providers.model_prep import (
     prepare_embedded_model,
     quiet_transformers,
 )
+from tokenopt_tui.core.providers.prefix_cache import DEFAULT_CAP_TOKENS, PrefixCache
 
 STOP = "\nUser:"
 PREAMBLE = "A conversation between a User and a helpful, concise Assistant.\n\n"
@@ -42,6 +43,26 @@ def transcript_prompt(messages: list[ChatMessage]) -> str:
             parts.append(f"{speaker}: {message.content.strip()}\n")
     parts.append("Assistant:")
     return "".join(parts)
+
+
+def template_messages(messages: list[ChatMessage]) -> list[dict[str, str]]:
+    """Messages for a chat template: a system message after the first position (the
+    session puts per-request text, skills or an agent prompt, just before the last
+    request so the history stays a stable prefix) is folded into the next user
+    message, since many templates (Gemma's) accept a system message only first."""
+    out: list[dict[str, str]] = []
+    pending: list[str] = []
+    for index, message in enumerate(messages):
+        if message.role == "system" and index > 0:
+            pending.append(message.content.strip())
+            continue
+        content = message.content
+        if pending and message.role == "user":
+            content, pending = "\n\n".join([*pending, content]), []
+        out.append({"role": message.role, "content": content})
+    if pending:
+        out.append({"role": "user", "content": "\n\n".join(pending)})
+    return out
 
 
 class StopScanner:
@@ -78,7 +99,9 @@ class StopScanner:
 class MlxLocalProvider:
     kind = "mlx"
 
-    def __init__(self, model: str, settings: LocalSettings, models_dir: Path) -> None:
+    def __init__(self, model: str, settings: LocalSettings, models_dir: Path, *,
+                 reuse_prefix: bool = True, cache_cap_tokens: int = DEFAULT_CAP_TOKENS
+                 ) -> None:
         self.model = EMBEDDED_MODEL_NAME if model == EMBEDDED else model
         self._ref = model
         self.endpoint = "in-process"
@@ -88,6 +111,8 @@ class MlxLocalProvider:
         self._loaded: tuple[Any, Any] | None = None
         self._lock = asyncio.Lock()
         self._generate_lock = asyncio.Lock()
+        # Touched only on the model thread (one worker; calls serialised by the lock).
+        self._prefix = PrefixCache(cache_cap_tokens) if reuse_prefix else None
 
     @property
     def model_folder(self) -> Path:
@@ -166,7 +191,7 @@ class MlxLocalProvider:
         template = getattr(tokenizer, "chat_template", None)
         if fmt == "chat_template" or (fmt == "auto" and template):
             prompt: str = tokenizer.apply_chat_template(
-                [{"role": m.role, "content": m.content} for m in messages],
+                template_messages(messages),
                 add_generation_prompt=True, tokenize=False,
             )
             return prompt
@@ -227,20 +252,53 @@ class MlxLocalProvider:
 
         settings = self._settings
         sampler = make_sampler(temp=settings.temperature, top_p=settings.top_p)
-        processors = make_logits_processors(repetition_penalty=settings.repetition_penalty)
-        prompt_tokens = completion_tokens = 0
+        tokens = self._encode(tokenizer, prompt)
+        cache: list[Any] | None = None
+        reused = 0
+        if self._prefix is not None:
+            cache, reused = self._prefix.take(model, tokens)
+        processors = with_context(
+            make_logits_processors(repetition_penalty=settings.repetition_penalty),
+            tokens[:reused])
+        completion_tokens = 0
+        generated: list[int] = []
         special = self._special_ids(tokenizer)
-        for response in stream_generate(model, tokenizer, prompt, max_tokens=limit,
-                                        sampler=sampler, logits_processors=processors):
-            prompt_tokens = response.prompt_tokens
-            completion_tokens = response.generation_tokens
-            if response.token in special:  # e.g. <start_of_image>: the turn is over
-                break
-            if response.text:
-                put(response.text)
-            if cancel.is_set():
-                break
-        return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=0.0)
+        responses = stream_generate(model, tokenizer, tokens[reused:], max_tokens=limit,
+                                    sampler=sampler, logits_processors=processors,
+                                    prompt_cache=cache)
+        try:
+            for response in responses:
+                generated.append(response.token)
+                completion_tokens = response.generation_tokens
+                if response.token in special:  # e.g. <start_of_image>: the turn is over
+                    break
+                if response.text:
+                    put(response.text)
+                if cancel.is_set():
+                    break
+        except BaseException:
+            if self._prefix is not None:
+                self._prefix.drop()  # half-written: what it holds is unknown
+            raise
+        finally:
+            responses.close()
+        if self._prefix is not None:
+            self._prefix.commit([*tokens, *generated])
+        return Usage(prompt_tokens=len(tokens), completion_tokens=completion_tokens,
+                     cached_tokens=reused, cost_usd=0.0)
+
+    @staticmethod
+    def _encode(tokenizer: Any, prompt: str) -> list[int]:
+        """The prompt's tokens as stream_generate would encode the text (BOS added
+        unless the text, e.g. from a chat template, already starts with it)."""
+        bos = getattr(tokenizer, "bos_token", None)
+        add_special = bos is None or not prompt.startswith(bos)
+        return list(tokenizer.encode(prompt, add_special_tokens=add_special))
+
+    def drop_prefix_cache(self) -> None:
+        """Forget the held conversation (e.g. the model is about to change)."""
+        if self._prefix is not None:
+            self._prefix.drop()
 
     @staticmethod
     def _special_ids(tokenizer: Any) -> frozenset[int]:
@@ -253,3 +311,20 @@ class MlxLocalProvider:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        self.drop_prefix_cache()
+
+
+def with_context(processors: list[Any], prefix: list[int]) -> list[Any]:
+    """Logits processors (the repetition penalty) that still see the reused prefix:
+    mlx-lm hands them only the tokens fed in this call, which with a cache is the
+    suffix, so without this a cached turn could decode differently."""
+    if not processors or not prefix:
+        return processors
+    import mlx.core as mx
+
+    head = mx.array(prefix)
+
+    def wrap(processor: Any) -> Any:
+        return lambda tokens, logits: processor(mx.concatenate([head, tokens]), logits)
+
+    return [wrap(p) for p in processors]
