@@ -35,8 +35,8 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
-    assert latest_version() == 9
+    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert latest_version() == 10
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
     assert steps[2].name == "0003_cooldowns.sql"
@@ -46,6 +46,7 @@ def test_steps_are_numbered_and_shipped() -> None:
     assert steps[6].name == "0007_bench_runs.sql"
     assert steps[7].name == "0008_free_quota.sql"
     assert steps[8].name == "0009_agents.sql"
+    assert steps[9].name == "0010_result_cache.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -330,7 +331,7 @@ async def test_step_9_adds_agent_pheromone_to_a_v8_database(tmp_path: Path) -> N
     await _db_at(path, 8)
     assert "agent_quality" not in _tables(path)
     async with await Store.open(path) as store:
-        assert await store.schema_version() == 9
+        assert await store.schema_version() == latest_version()
         assert await store.agent_qualities() == [] and await store.agent_health() == {}
         row = AgentQualityRow("analyst", "analysis", 2.0, 1.0, "2026-11-20T12:00:00.000Z")
         await store.save_agent_quality(row, 0.6667, "rating")

@@ -134,6 +134,16 @@ class QuotaSettings:
     reserve_for_hard: int = 10
 
 
+@dataclass(frozen=True)
+class CacheSettings:
+    """The result cache (core/cache): on or off, and how long each TTL class keeps an
+    answer (analysis-like answers a day, market-like ones, e.g. prices, an hour)."""
+
+    enabled: bool = True
+    analysis_ttl_s: int = 86_400
+    market_ttl_s: int = 3_600
+
+
 #: The classifier's task types (core.routing.classify.TaskType): what an agent's fit is keyed by.
 AGENT_TASK_TYPES: tuple[str, ...] = ("chat", "code", "analysis", "research", "ops")
 
@@ -166,6 +176,7 @@ class Config:
     compression: CompressionSettings = field(default_factory=CompressionSettings)
     skills: SkillSettings = field(default_factory=SkillSettings)
     quota: QuotaSettings = field(default_factory=QuotaSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
     #: $ per million tokens (input, output) for models whose server reports no cost.
@@ -319,6 +330,11 @@ SCHEMA: dict[str, Any] = {
         "free_per_minute": check_int(1, 100_000),
         "free_per_day": check_int(1, 1_000_000),
         "reserve_for_hard": check_int(0, 1_000_000),
+    },
+    "cache": {
+        "enabled": check_bool,
+        "analysis_ttl_s": check_int(1, 31_536_000),
+        "market_ttl_s": check_int(1, 31_536_000),
     },
     "paths": {"db": check_text},
     "agents_enabled": check_bool,
@@ -550,6 +566,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
         compression=_compression(data.get("compression", {})),
         skills=SkillSettings(**data.get("skills", {})),
         quota=_quota(data.get("quota", {})),
+        cache=CacheSettings(**data.get("cache", {})),
         db_path=Path(db).expanduser() if db else None,
         **plain,
     )

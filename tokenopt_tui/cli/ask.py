@@ -119,6 +119,7 @@ async def _ask(config: Config, paths: Paths, prompt: str, args: argparse.Namespa
             print(f"tokenopt: {terminal_safe(str(exc))}", file=sys.stderr)
             return 2
         session.queued_skills.extend(skills)
+        session.skip_cache_once = args.no_cache
         summary = ReplySummary(session.session_id)
         audience = Audience("cli", session.session_id, session.session_type)
         escalated = False  # --retry-up: the session found a request to ask again

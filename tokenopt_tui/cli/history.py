@@ -112,7 +112,8 @@ async def _stats(store: Any, config: Config, args: argparse.Namespace,
     lazy = stats.tokens_saved_by_lazy_skills
     w(f"saved by compression {stats.tokens_saved_by_compression:,} tokens; by lazy skills "
       f"{'-' if lazy is None else f'{lazy:,}'} tokens ({stats.skill_tokens_loaded:,} loaded "
-      f"over {stats.requests} requests); cache hits: no cache yet\n")
+      f"over {stats.requests} requests); cache hits: "
+      f"{'no cache yet' if stats.cache_hits is None else f'{stats.cache_hits:,}'}\n")
     w("\ntokens per task type\n")
     for task, tokens, calls in stats.tokens_by_task_type:
         w(f"  {task:<12} {tokens:>10,} tokens  {calls:>5} calls\n")

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--skill", action="append", default=[], metavar="NAME[#SECTION]",
                      dest="skills", help="send this skill (or one section of it) with the "
                                          "request, whatever it matches (repeatable)")
+    ask.add_argument("--no-cache", action="store_true",
+                     help="ask the model even if the result cache holds an answer")
     ask.add_argument("prompt", nargs="?", help="the request ('-' reads standard input)")
     sub.add_parser("doctor", help="paths, OpenBLAS, and each tier's availability")
     from tokenopt_tui.cli import skills as skills_cli
@@ -54,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tokenopt_tui.cli import agents as agents_cli
 
     agents_cli.add_parser(sub)
+    from tokenopt_tui.cli import cache as cache_cli
+
+    cache_cli.add_parser(sub)
     model = sub.add_parser("model", help="manage the local model")
     model.add_argument("action", choices=["prepare"])
     return parser

@@ -249,6 +249,17 @@ class AgentChosen(Event):
     weight: float
 
 
+@dataclass(frozen=True)
+class CacheHit(Event):
+    """The request was answered from the result cache: no model was called. The saved
+    tokens are the original call's; `age_s` is how old the stored answer is."""
+
+    key_prefix: str
+    saved_prompt_tokens: int
+    saved_completion_tokens: int
+    age_s: float
+
+
 def decode_event(kind: str, payload: dict[str, Any]) -> Event | None:
     """The event a stored row holds (`kind` and its JSON `payload`), or None.
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from tokenopt_tui.core.events import (
     AgentChosen,
     BudgetWarned,
+    CacheHit,
     ContentReferenced,
     ContextCompacted,
     ErrorOccurred,
@@ -65,7 +66,7 @@ SILENT: frozenset[str] = frozenset({"SessionStarted", "ModelPreparing", "TokenRe
 TIMELINE_KINDS: tuple[str, ...] = ("AgentChosen", "TierChosen", "TierFailed", "PaidEscalated",
                                    "BudgetWarned", "ContextCompacted", "SkillLoaded",
                                    "SessionHalted", "ErrorOccurred", "ContentReferenced",
-                                   "EscalationRequested", "ReplyRated")
+                                   "EscalationRequested", "ReplyRated", "CacheHit")
 
 
 # -- notices ----------------------------------------------------------------------------
@@ -166,11 +167,30 @@ def _rated(event: ReplyRated, _audience: Audience, _partial: bool) -> str:
     return f"Reply #{event.message_id} rated {'good' if event.good else 'bad'}."
 
 
+def _age(seconds: float) -> str:
+    """An answer's age in the largest whole unit: "40 s", "12 min", "5 h", "2 days"."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3_600:
+        return f"{seconds // 60:.0f} min"
+    if seconds < 86_400:
+        return f"{seconds // 3_600:.0f} h"
+    return f"{seconds // 86_400:.0f} days"
+
+
+def _cache_hit(event: CacheHit, audience: Audience, _partial: bool) -> str:
+    again = "/nocache asks the model" if audience.surface == "chat" else "--no-cache asks it"
+    return (f"Answered from the result cache (stored {_age(event.age_s)} ago, key "
+            f"{event.key_prefix}): no model was called, 0 tokens and $0 this time; the "
+            f"original call took {event.saved_prompt_tokens:,} prompt + "
+            f"{event.saved_completion_tokens:,} completion tokens. {again} again.")
+
+
 _NOTICES: dict[type[Event], Callable[[Any, Audience, bool], str | None]] = {
     TierFailed: _tier_failed, PaidEscalated: _paid, BudgetWarned: _budget,
     ContextCompacted: _compacted, ContentReferenced: _referenced, SessionHalted: _halted,
     SkillLoaded: _skill, ReplyCut: _cut, ErrorOccurred: _error,
-    EscalationRequested: _escalation, ReplyRated: _rated,
+    EscalationRequested: _escalation, ReplyRated: _rated, CacheHit: _cache_hit,
 }
 
 
@@ -256,13 +276,18 @@ def _line_rated(event: ReplyRated) -> str:
     return f"reply #{event.message_id} rated {'good' if event.good else 'bad'}"
 
 
+def _line_cache_hit(event: CacheHit) -> str:
+    saved = event.saved_prompt_tokens + event.saved_completion_tokens
+    return f"answered from the cache ({_age(event.age_s)} old, {saved:,} tokens saved)"
+
+
 _LINES: dict[type[Event], Callable[[Any], str]] = {
     AgentChosen: _line_agent,
     TierChosen: _line_chosen, TierFailed: _line_failed, PaidEscalated: _line_paid,
     BudgetWarned: _line_budget, ContextCompacted: _line_compacted, SkillLoaded: _line_skill,
     SessionHalted: _line_halted, ErrorOccurred: _line_error,
     ContentReferenced: _line_referenced, EscalationRequested: _line_escalation,
-    ReplyRated: _line_rated,
+    ReplyRated: _line_rated, CacheHit: _line_cache_hit,
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from tokenopt_tui.core.events import (
     AgentChosen,
+    CacheHit,
     ErrorOccurred,
     Event,
     ReplyCompleted,
@@ -75,6 +76,12 @@ def _agent(result: dict[str, Any], event: AgentChosen) -> None:
                        "line": agent_line(event)}
 
 
+def _cache_hit(result: dict[str, Any], _event: CacheHit) -> None:
+    """Answered from the result cache: a "cached" key, present only then (the keys
+    before it keep their order); its tokens and cost are the 0 and $0 of this time."""
+    result["cached"] = True
+
+
 def _chosen(result: dict[str, Any], event: TierChosen) -> None:
     result.update(tier=event.tier, tier_name=event.tier_name, model=event.model)
     if not result["reasons"]:  # why the first choice was made
@@ -118,5 +125,5 @@ def _halted(result: dict[str, Any], _event: SessionHalted) -> None:
 _FOLDS: dict[type[Event], Callable[[dict[str, Any], Any], None]] = {
     AgentChosen: _agent, TierChosen: _chosen, TierFailed: _failed, UsageRecorded: _usage,
     ReplyCompleted: _completed, ReplyCut: _cut, ErrorOccurred: _error,
-    SessionHalted: _halted,
+    SessionHalted: _halted, CacheHit: _cache_hit,
 }

@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tokenopt_tui.config import Config, SessionType, as_session_type
 from tokenopt_tui.core.budget import Budget, Level
+from tokenopt_tui.core.cache.key import SkillRef
+from tokenopt_tui.core.cache.result import PREFIX_CHARS, CachePlan, ResultCache
 from tokenopt_tui.core.context import MESSAGE_OVERHEAD, Context, Entry, make_entry
 from tokenopt_tui.core.events import (
     AgentChosen,
     BudgetWarned,
+    CacheHit,
     ContentReferenced,
     ContextCompacted,
     ErrorOccurred,
@@ -58,6 +61,7 @@ from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.store import MessageRow
 from tokenopt_tui.store.accounting import CallFigures
+from tokenopt_tui.store.cache import CacheEntry
 
 if TYPE_CHECKING:  # the agents package is imported only when agents are on
     from tokenopt_tui.core.agents.picker import AgentChoice
@@ -140,6 +144,11 @@ class ChatSession:
         #: Skills the user asked for (`/skill NAME[#section]`, `ask --skill`): sent with
         #: the next request, then forgotten.
         self.queued_skills: list[str] = []
+        #: The result cache; `skip_cache_once` (/nocache, --no-cache) and `cacheable_once`
+        #: apply to the next request only.
+        self._result_cache: ResultCache | None = None
+        self.skip_cache_once = False
+        self.cacheable_once = False
 
     @classmethod
     async def start(cls, services: SessionDeps, session_type: SessionType = "direct_chat",
@@ -192,6 +201,17 @@ class ChatSession:
         summary = halted.halt_summary or await halted._summary_of_everything()
         return await cls.start(services, halted.session_type, title=title[:80],
                                tier=halted.tier, seed=summary)
+
+    @property
+    def result_cache(self) -> ResultCache:
+        """The result cache over the services' store (made on first use)."""
+        if self._result_cache is None:
+            self._result_cache = ResultCache(self.services.store, self.services.config)
+        return self._result_cache
+
+    @result_cache.setter
+    def result_cache(self, cache: ResultCache) -> None:
+        self._result_cache = cache
 
     @property
     def history(self) -> list[ChatMessage]:
@@ -289,6 +309,16 @@ class ChatSession:
             reasons = (f"{decision.task_type}, {decision.complexity} complexity",
                        *decision.reasons)
         self.last_start_tier = start
+        # -- result cache: a deterministic request asked before is answered from the store
+        cache_plan = self._cache_plan(start, messages, text, skills_message, skill_events,
+                                      retry)
+        if cache_plan is not None and (hit := await self.result_cache.get(cache_plan)):
+            for event in await self._answer_from_cache(cache_plan, hit):
+                yield event
+            return
+        answered: _Attempt | None = None  # the complete answer, to keep in the cache
+        cut_short = False
+        # --
         attempt: _Attempt | None = None
         usage: Usage | None = None
         last_endpoint = ""
@@ -317,7 +347,8 @@ class ChatSession:
                     yield item
                 elif isinstance(item, AttemptStarted):
                     provider = item.provider
-                    attempt = _Attempt(item.tier, provider, prompt_estimate=prompt_estimate)
+                    attempt = _Attempt(item.tier, provider, prompt_estimate=prompt_estimate,
+                                       index=item.endpoint_index)
                     last_endpoint = provider.endpoint
                     why = (_fallback_reasons(start, reasons, item.tier, passed_over) if first
                            else (f"fallback to tier {item.tier}",))
@@ -338,6 +369,7 @@ class ChatSession:
                     yield await self._emit(TierFailed(item.tier, item.model, item.endpoint,
                                                       item.kind, item.error, item.skipped))
                 elif isinstance(item, AttemptCut):
+                    cut_short = True
                     yield await self._emit(ReplyCut(item.limit, item.detail))
                 elif isinstance(item, PaidEscalation):
                     yield await self._emit(PaidEscalated(item.tier, item.model, item.reason))
@@ -347,7 +379,7 @@ class ChatSession:
                     if item.ok and attempt is not None:
                         for event in await self._finish(attempt, usage, error=None):
                             yield event
-                        attempt = None
+                        answered, attempt = attempt, None
                     elif not item.ok:
                         yield await self._emit(ErrorOccurred(
                             item.error or "no tier could answer", where=last_endpoint))
@@ -355,10 +387,60 @@ class ChatSession:
             if attempt is not None:
                 await asyncio.shield(self._finish(attempt, None, error="cancelled"))
             raise
+        if cache_plan is not None and answered is not None and not cut_short:
+            await self._cache_answer(cache_plan, answered)
         for event in await self._budget_events():
             yield event
         if self.budget_state.level(self.tokens_used) == "halt":
             yield await self._halt(pending="")
+
+    # -- result cache -----------------------------------------------------------------
+
+    def _cache_plan(self, start: int, messages: list[ChatMessage], text: str,
+                    skills_message: ChatMessage | None, skill_events: list[Event],
+                    retry: RetryPlan | None) -> CachePlan | None:
+        """This request's cache key for the start tier's first endpoint, or None: a retry
+        wants a new answer, /nocache or --no-cache skip one request, and only
+        deterministic requests (or ones marked cacheable) are cached."""
+        skip, self.skip_cache_once = self.skip_cache_once, False
+        cacheable, self.cacheable_once = self.cacheable_once, False
+        if retry is not None or skip:
+            return None
+        body = skills_message.content if skills_message is not None else ""
+        skills = [SkillRef.of(e.skill_name, body) for e in skill_events
+                  if isinstance(e, SkillLoaded)]
+        return self.result_cache.plan(start, messages, text, self._task_type, skills,
+                                      cacheable=cacheable)
+
+    async def _answer_from_cache(self, plan: CachePlan, hit: CacheEntry) -> list[Event]:
+        """Store the cached answer as this request's reply: no call row (nothing was
+        called, so the dashboard's calls, tokens and latency stay those of real calls),
+        a CacheHit (which the dashboard counts), 0 tokens and $0."""
+        store = self.services.store
+        reply_id = await store.add_message(self.session_id, "assistant", hit.reply,
+                                           tier=plan.tier, model=hit.model)
+        await store.finish_message(reply_id, hit.reply, tier=plan.tier, model=hit.model,
+                                   prompt_tokens=0, completion_tokens=0, cost_usd=0.0)
+        if hit.reply:
+            self.context.add(await self._entry("assistant", hit.reply, reply_id))
+        age = max(0.0, self.result_cache.clock() - hit.created_at)
+        events: list[Event] = [
+            CacheHit(plan.key[:PREFIX_CHARS], hit.prompt_tokens, hit.completion_tokens,
+                     round(age, 1)),
+            UsageRecorded(plan.tier, hit.model, 0, 0, 0.0, 0.0, False, self.tokens_used),
+            ReplyCompleted(reply_id, hit.reply, False, plan.tier, hit.model)]
+        for event in events:
+            await self._persist(event)
+        return events
+
+    async def _cache_answer(self, plan: CachePlan, answered: _Attempt) -> None:
+        """Keep a complete answer, when it came from the endpoint the key was built for,
+        the start tier's first (a fallback's answer is another endpoint's)."""
+        usage, text = answered.usage, "".join(answered.parts)
+        if answered.tier != plan.tier or answered.index != 0 or not text or usage is None:
+            return
+        await self.result_cache.put(plan, text, usage.prompt_tokens, usage.completion_tokens,
+                                    answered.provider.model)
 
     async def _choose_agent(self, task_type: str) -> AgentChoice | None:
         """Draw this request's agent by pheromone (None without agents or when none fits
@@ -797,6 +879,7 @@ class _Attempt:
     call_id: int | None = None  # the in-flight model_calls row, from the moment it is sent
     charged_tokens: int = 0  # what the budget holds for this call so far
     streamed_tokens: int = 0  # completion estimate at the last flush
+    index: int = 0  # the endpoint's place in its tier (the result cache keys endpoint 0)
 
 
 def _fallback_reasons(start: int, reasons: tuple[str, ...], tier: int,

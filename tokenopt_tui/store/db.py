@@ -24,6 +24,7 @@ import aiosqlite
 from tokenopt_tui.store import migrations
 from tokenopt_tui.store.accounting import AccountingQueries
 from tokenopt_tui.store.agents import AgentQueries
+from tokenopt_tui.store.cache import CacheQueries
 from tokenopt_tui.store.errors import StoreError
 from tokenopt_tui.store.queries import SqlParam
 
@@ -151,7 +152,7 @@ async def _enable_wal(conn: aiosqlite.Connection) -> None:
             await asyncio.sleep(0.02)
 
 
-class Store(AccountingQueries, AgentQueries):
+class Store(AccountingQueries, AgentQueries, CacheQueries):
     """The tokenopt database. Create with `await Store.open(path)`; close when done.
 
     Safe to share between asyncio tasks: an internal lock keeps one task's
@@ -199,7 +200,13 @@ class Store(AccountingQueries, AgentQueries):
         except BaseException:
             await conn.close()
             raise
-        return cls(path, conn)
+        store = cls(path, conn)
+        try:  # expired answers never outlive an open
+            await store.cache_purge_expired(time.time())
+        except BaseException:
+            await store.close()
+            raise
+        return store
 
     @staticmethod
     async def _prepare(path: Path, conn: aiosqlite.Connection) -> None:

@@ -382,7 +382,8 @@ class TokenoptApp(App[None]):
         compresses the context, `/new` starts a new session, `/show ID` reads a stored
         message whole, `/retry up` asks the last request again one tier up, `/good` and
         `/bad` rate the last reply (the chat's keys post these too), `/skill NAME[#section]`
-        sends that skill or section with the next request."""
+        sends that skill or section with the next request, `/nocache` asks a model even
+        when the result cache holds an answer to the next request."""
         words = message.text.split()
         tiers = len(self.services.config.tiers)
         if words[0] == "/why":
@@ -399,6 +400,9 @@ class TokenoptApp(App[None]):
             self.action_show_skills()
         elif words[0] == "/skill" and len(words) == 2:
             self.queue_skill(words[1])
+        elif words[0] == "/nocache" and len(words) == 1 and self.session is not None:
+            self.session.skip_cache_once = True  # the result cache is skipped once
+            self.chat.add_notice("Your next request goes to a model, not the result cache.")
         elif words[0] == "/history" and len(words) == 1:
             self.action_show_history()
         elif words[0] == "/stats" and len(words) == 1:
@@ -418,7 +422,7 @@ class TokenoptApp(App[None]):
         else:
             self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
                                 "/skills, /skill NAME[#section], /history, /stats, /show ID, "
-                                "/tier N, /tier auto, "
+                                "/tier N, /tier auto, /nocache, "
                                 "/retry up, /good, /bad or /why.")
 
     def queue_skill(self, spec: str) -> None:

@@ -57,7 +57,7 @@ class Stats:
     skill_tokens_loaded: int = 0
     requests: int = 0
     tokens_saved_by_lazy_skills: int | None = None  # None: the eager size is unknown
-    cache_hits: int | None = None  # no result cache yet
+    cache_hits: int | None = None  # None: the result cache holds nothing and never hit
     criteria: list[Criterion] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +124,11 @@ async def collect(store: Store, period: str = "day", paid_tiers: set[int] | None
         "- json_extract(payload, '$.tokens_after')), 0) FROM events "
         "WHERE kind = 'ContextCompacted' AND created_at >= ?", (since,))
     stats.tokens_saved_by_compression = int(saved)
+    [(hits, entries)] = await q(
+        "stats: cache hits",
+        "SELECT (SELECT COUNT(*) FROM events WHERE kind = 'CacheHit' AND created_at >= ?), "
+        "EXISTS (SELECT 1 FROM result_cache)", (since,))
+    stats.cache_hits = int(hits) if hits or entries else None
     stats.skill_tokens_loaded = sum(t for _, _, t in stats.skill_usage)
     if eager_skill_tokens is not None:
         stats.tokens_saved_by_lazy_skills = max(

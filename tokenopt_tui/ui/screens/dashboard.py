@@ -225,6 +225,11 @@ def _figure(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def _cache_hits(hits: int | None) -> str:
+    """The result cache's hits in the period; "no cache yet" while it holds nothing."""
+    return "no cache yet" if hits is None else f"{hits:,}"
+
+
 def figures_text(stats: Stats) -> str:
     lines = [f"cost: today ${stats.cost_today:.4f} · 7 days ${stats.cost_week:.4f} · "
              f"30 days ${stats.cost_month:.4f}",
@@ -234,7 +239,7 @@ def figures_text(stats: Stats) -> str:
              f"saved by compression {stats.tokens_saved_by_compression:,} tokens · by lazy "
              f"skills {_figure(stats.tokens_saved_by_lazy_skills)} tokens "
              f"({stats.skill_tokens_loaded:,} loaded over {stats.requests:,} requests) · "
-             "cache hits: no cache yet",
+             f"cache hits: {_cache_hits(stats.cache_hits)}",
              "", "tokens per task type"]
     lines += [f"  {t:<12} {tokens:>10,} tokens {calls:>6} calls"
               for t, tokens, calls in stats.tokens_by_task_type] or ["  none yet"]
