@@ -162,26 +162,19 @@ def _independent(part: str) -> list[dict]:
 def test_the_independent_untouched_part_holds_its_floor() -> None:
     """The set written by someone who never read these rules, its held-out part never
     used while tuning, as a regression floor at the measured figures (docs/routing.md:
-    agreement 0.819, under-routing 7.2%; the issue's targets are 0.90 and 5%), every
-    decision well under 5 ms."""
-    import time
-
+    agreement 0.819, under-routing 7.2%; the issue's targets are 0.90 and 5%). Decision
+    time is a benchmark's job (docs/routing.md §4b), not this test's."""
     from tokenopt_tui.core.routing import neighbours
 
     near = neighbours.load()
     assert near is not None, neighbours.load_error()
     rows = _independent("held_out")
     assert len(rows) >= 80
-    tiers, elapsed = [], []
-    for row in rows:
-        started = time.perf_counter()
-        tiers.append(classify(row["prompt"], neighbours=near).tier)
-        elapsed.append(time.perf_counter() - started)
+    tiers = [classify(row["prompt"], neighbours=near).tier for row in rows]
     agree = sum(t == r["tier"] for t, r in zip(tiers, rows, strict=True)) / len(rows)
     under = sum(t < r["tier"] for t, r in zip(tiers, rows, strict=True)) / len(rows)
     assert under <= 0.075, f"under-routing {under:.3f}"
     assert agree >= 0.81, f"agreement {agree:.3f}"
-    assert sorted(elapsed)[int(0.99 * len(elapsed))] < 0.005
 
 
 def test_neighbours_only_ever_raise_the_rules_tier() -> None:
