@@ -33,3 +33,17 @@ def test_the_same_prompt_and_the_first_prompt() -> None:
     assert compare(same, same).first_changed is None and compare(same, same).same_share == 1
     first = compare([], same)
     assert first.same_chars == 0 and first.first_changed == 0
+
+
+def test_why_says_how_much_repeated_and_what_came_from_cache() -> None:
+    from tokenopt_tui.core.events import PromptCompared
+    from tokenopt_tui.core.presenter import prompt_line
+
+    grown = PromptCompared(9_500, 10_000, 4, "assistant")
+    assert prompt_line(grown, 2_300) == (
+        "  prompt: the first 95% (9,500 of 10,000 characters) repeats the last request's; "
+        "it first differs in message 5 (assistant); 2,300 prompt tokens were served from "
+        "cache")
+    assert prompt_line(PromptCompared(0, 80, 0, "user"), 0).startswith(
+        "  prompt: new from the start (message 1, user, changed)")
+    assert "the same as the last request's" in prompt_line(PromptCompared(80, 80, -1), 0)

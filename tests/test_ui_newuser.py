@@ -193,7 +193,10 @@ async def test_a_missing_key_is_explained_once_and_why_lists_skipped_tiers(
         # A hard request asks the paid tier before the weaker local one; paid use is off.
         assert why[4] == ("  T4 kimi (moonshotai/kimi-k2) skipped: paid use is off "
                           "(set paid.enabled = true in the config)"), why
-        assert why[5].startswith("  T1 local (fake-model): ") and len(why) == 6
+        assert why[5].startswith("  T1 local (fake-model): ") and len(why) == 7
+        # The second request repeats the first one's prompt, then adds the answer.
+        assert why[6].startswith("  prompt: the first ") and "differs in message 2 " \
+            "(assistant)" in why[6] and why[6].endswith("no prompt tokens were served from cache")
 
 
 async def test_why_before_any_request_and_after_a_new_session(tmp_path: Path) -> None:

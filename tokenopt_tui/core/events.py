@@ -96,6 +96,18 @@ class UsageRecorded(Event):
 
 
 @dataclass(frozen=True)
+class PromptCompared(Event):
+    """How much of this request's prompt repeats the last one from the start: what a
+    provider's (or the local tier's) prefix cache can reuse. Shown by /why only."""
+
+    persist: ClassVar[bool] = False
+    same_chars: int
+    total_chars: int
+    first_changed: int  # index of the first message that differs; -1: none does
+    changed_role: str = ""
+
+
+@dataclass(frozen=True)
 class ReplyCompleted(Event):
     """A reply ended; its text is stored once, in its message row (`message_id`)."""
 

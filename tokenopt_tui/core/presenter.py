@@ -33,6 +33,7 @@ from tokenopt_tui.core.events import (
     EscalationRequested,
     Event,
     PaidEscalated,
+    PromptCompared,
     ReplyCut,
     ReplyRated,
     SessionHalted,
@@ -59,7 +60,7 @@ CLI = Audience("cli")
 
 #: Kinds with nothing to say to a person anywhere (drawn as text, a bar or a panel).
 SILENT: frozenset[str] = frozenset({"SessionStarted", "ModelPreparing", "TokenReceived",
-                                    "UsageRecorded", "ReplyCompleted"})
+                                    "UsageRecorded", "ReplyCompleted", "PromptCompared"})
 
 #: Kinds shown on a session's timeline (history screen, exported Markdown), in the
 #: order a request makes them.
@@ -294,9 +295,27 @@ _LINES: dict[type[Event], Callable[[Any], str]] = {
 # -- /why -------------------------------------------------------------------------------
 
 
+def prompt_line(prompt: PromptCompared, cached_tokens: int) -> str:
+    """How much of the prompt repeated the last one, and what the provider reused."""
+    if prompt.first_changed < 0:
+        same = "the same as the last request's"
+    elif prompt.same_chars == 0:
+        same = (f"new from the start (message {prompt.first_changed + 1}, "
+                f"{prompt.changed_role or '?'}, changed)")
+    else:
+        same = (f"the first {prompt.same_chars / max(prompt.total_chars, 1):.0%} "
+                f"({prompt.same_chars:,} of {prompt.total_chars:,} characters) repeats the "
+                f"last request's; it first differs in message {prompt.first_changed + 1} "
+                f"({prompt.changed_role or '?'})")
+    reused = (f"; {cached_tokens:,} prompt tokens were served from cache" if cached_tokens
+              else "; no prompt tokens were served from cache")
+    return f"  prompt: {same}{reused}"
+
+
 def explain_route(route_log: Sequence[AgentChosen | TierChosen | TierFailed], requests: int,
                   tier_label: Callable[[int], str],
-                  escalation: EscalationRequested | None = None) -> str:
+                  escalation: EscalationRequested | None = None,
+                  prompt: PromptCompared | None = None, cached_tokens: int = 0) -> str:
     """The last request's routing in order (/why): tiers skipped or failed, and why each
     tried tier was chosen. `tier_label` names a tier as configured ("T2 trinity");
     `requests` says whether any request was made in the session yet; `escalation`, when
@@ -322,4 +341,6 @@ def explain_route(route_log: Sequence[AgentChosen | TierChosen | TierFailed], re
         else:
             lines.append(f"  {tier_label(event.tier)} ({event.model}) failed "
                          f"({event.fault}): {event.error}")
+    if prompt is not None:
+        lines.append(prompt_line(prompt, cached_tokens))
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from tokenopt_tui.core.events import (
     Event,
     ModelPreparing,
     PaidEscalated,
+    PromptCompared,
     ReplyCompleted,
     ReplyCut,
     ReplyRated,
@@ -141,6 +142,7 @@ class ChatSession:
         self._task_type: str | None = None  # the classifier's, for the dashboard
         #: Where the last request started (the classifier's tier, or the pinned one).
         self.last_start_tier: int | None = None
+        self._last_sent: list[ChatMessage] = []  # the last prompt, for PromptCompared
         #: Skills the user asked for (`/skill NAME[#section]`, `ask --skill`): sent with
         #: the next request, then forgotten.
         self.queued_skills: list[str] = []
@@ -298,6 +300,7 @@ class ChatSession:
             volatile.insert(0, ChatMessage("system", agent.spec.system_prompt))
             prompt_estimate += skills_tokens(agent.spec.system_prompt)
         messages = _before_request(messages, volatile)
+        yield self._compare_prompt(messages)
         reasons: tuple[str, ...]
         if retry is not None:
             start, reasons = retry.to_tier, (
@@ -470,6 +473,16 @@ class ChatSession:
             elif row.payload.get("message_id") == message_id:
                 return last
         return None
+
+    def _compare_prompt(self, messages: list[ChatMessage]) -> PromptCompared:
+        """Where this prompt first differs from the last request's (/why)."""
+        from tokenopt_tui.core.prompt_prefix import compare
+
+        diff = compare(self._last_sent, messages)
+        self._last_sent = messages
+        return PromptCompared(diff.same_chars, diff.total_chars,
+                              -1 if diff.first_changed is None else diff.first_changed,
+                              diff.changed_role or "")
 
     async def _emit(self, event: E) -> E:
         await self._persist(event)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # imported on first use: neither Markdown nor the events (and
         Event,
         ModelPreparing,
         PaidEscalated,
+        PromptCompared,
         ReplyCompleted,
         ReplyRated,
         SessionHalted,
@@ -146,6 +147,8 @@ class ChatScreen(Screen[None]):
         self._session: BudgetSource | None = None
         #: The last request's agent and routing (/why).
         self.route_log: list[AgentChosen | TierChosen | TierFailed] = []
+        self.prompt_compared: PromptCompared | None = None  # the last request's, for /why
+        self.cached_tokens = 0  # prompt tokens the last request's calls got from cache
         #: Set when the last request was the one before asked again one tier up (/why).
         self.escalation: EscalationRequested | None = None
         self.has_reply = False  # a reply is on screen to rate or to ask again one tier up
@@ -231,6 +234,7 @@ class ChatScreen(Screen[None]):
         self.compression_panel.clear()
         self.skills_panel.clear()
         self.route_log, self.requests = [], 0
+        self.prompt_compared, self.cached_tokens = None, 0
         self.escalation, self.has_reply = None, False
         self.refresh_bindings()
         self.keys_announced.clear()  # the notice was in the list just cleared
@@ -271,7 +275,8 @@ class ChatScreen(Screen[None]):
         from tokenopt_tui.core.presenter import explain_route
 
         return explain_route(self.route_log, self.requests, self.tier_label,
-                             escalation=self.escalation)
+                             escalation=self.escalation, prompt=self.prompt_compared,
+                             cached_tokens=self.cached_tokens)
 
     def describe(self, event: Event) -> str | None:
         """The presenter's words for `event`, told to this screen's audience."""
@@ -435,6 +440,8 @@ class ChatScreen(Screen[None]):
         """
         self.replying = True
         self.route_log = []  # /why explains this request only, from its first event
+        self.prompt_compared = None
+        self.cached_tokens = 0
         self.escalation = None  # set again by this request's EscalationRequested, if any
         self.requests += 1
         playing = _Playing(session)
@@ -490,6 +497,7 @@ class ChatScreen(Screen[None]):
         self.prep_bar.show_progress(event)
 
     async def _play_usage(self, playing: _Playing, event: UsageRecorded) -> None:
+        self.cached_tokens += event.cached_tokens
         self.status.usage(event.completion_tokens, event.cost_usd)
         if playing.reply is not None:
             playing.reply.set_tokens(event.completion_tokens)
@@ -578,6 +586,9 @@ class ChatScreen(Screen[None]):
     def _show_agent(self, event: AgentChosen) -> None:
         self.route_log.append(event)  # /why tells it; no notice in the list
 
+    def _show_prompt(self, event: PromptCompared) -> None:
+        self.prompt_compared = event  # /why tells it; no notice in the list
+
     def _show_skill(self, event: SkillLoaded) -> None:
         self.skills_panel.add_event(event)  # the panel says it; no notice in the list
 
@@ -610,7 +621,7 @@ class ChatScreen(Screen[None]):
                 ev.PaidEscalated: cls._show_paid, ev.BudgetWarned: cls._show_budget,
                 ev.ContextCompacted: cls._show_compacted, ev.SessionHalted: cls._show_halted,
                 ev.SkillLoaded: cls._show_skill, ev.EscalationRequested: cls._show_escalation,
-                ev.ReplyRated: cls._show_rated,
+                ev.ReplyRated: cls._show_rated, ev.PromptCompared: cls._show_prompt,
             })
         return cls._SHOW
 
