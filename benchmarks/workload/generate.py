@@ -2791,6 +2791,24 @@ CRON: list[tuple[Template, list[str]]] = [
     (c_newsletter_stats, ["10:00"]), (c_market, ["22:15"]), (c_nginx_nightly, ["23:55"]),
 ]
 
+#: An hourly status check whose input did not change all day: the same prompt, byte for
+#: byte, every hour (what a result cache may honestly answer). Built with its own RNG and
+#: numbered after the held-out draw, so the rest of the day is unchanged by it.
+REPEATED_CRON_TIMES = ["10:10", "11:10", "12:10", "13:10", "15:10", "16:10"]
+
+
+def c_status_unchanged(r: random.Random) -> Draft:
+    """The hourly status check on a quiet day: every service green, nothing to flag."""
+    services = ["api", "worker", "scheduler", "postgres", "redis", "nginx"]
+    table = "\n".join(f"{name:<10} active (running)  since Mon 2026-11-30 06:02:11 UTC"
+                      for name in services)
+    return "hourly service status", [turn(
+        "Hourly status check. Reply OK if every service below is active, else list the ones "
+        "that are not and what to run first.\n\n" + table,
+        "OK: all six services are active (running) since the Monday restart.",
+        1, "ops", ["aria-health"])], []
+
+
 # Chats about the 14:05 payments incident happen while it runs (14:05-14:25) or after it.
 WINDOW: dict[Template, tuple[str, str]] = {d_log_rca: ("14:08", "14:12"),
                                            d_postmortem: ("15:30", "18:00")}
@@ -2888,6 +2906,11 @@ def build(seed: int = SEED) -> list[dict]:
         for t in ordered:
             if t["id"] in chosen:
                 t["held_out"] = True
+    repeat = random.Random(seed + 2)
+    for n, hhmm in enumerate(REPEATED_CRON_TIMES, 1):
+        task = make_task("cron_job", c_status_unchanged(repeat), clock(hhmm))
+        task["id"] = f"cron_job-r{n:02d}"
+        ordered.append(task)
     for t in ordered:
         validate(t)
     return ordered

@@ -24,6 +24,7 @@ class Pipeline:
     budgets: bool
     about: str
     agents: bool = False  # off in the app by default (`agents_enabled`)
+    cache: bool = False  # the local tier at temperature 0, so its answers are cached
 
     @property
     def mechanism_off(self) -> str | None:
@@ -54,5 +55,8 @@ PIPELINES: tuple[Pipeline, ...] = (
     Pipeline("with_agents", "classifier", True, True, True,
              "optimized plus an agent drawn by pheromone for each request (its system "
              "prompt sent with it)", agents=True),
+    Pipeline("with_cache", "classifier", True, True, True,
+             "optimized with the local tier at temperature 0, so the result cache answers "
+             "a request asked before", cache=True),
 )
 PIPELINE_NAMES = tuple(p.name for p in PIPELINES)

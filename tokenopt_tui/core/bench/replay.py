@@ -107,6 +107,9 @@ class ReplayProvider:
         self.script = script
         self.counter = counter
         self.quota = quota
+        #: The last conversation this endpoint saw (the local tier keeps its KV cache,
+        #: core/providers/prefix_cache.py): what the next prompt can reuse.
+        self._held: list[ChatMessage] = []
 
     def availability(self) -> tuple[bool, str]:
         return True, "replay"
@@ -126,4 +129,20 @@ class ReplayProvider:
         if script.judge_local and self.tier == 1 and script.needed_tier > 1:
             raise ProviderError(f"answer judged insufficient: the task needs tier "
                                 f"{script.needed_tier}", self.endpoint, kind="malformed")
-        yield Usage(self.counter.prompt(messages), self.counter(script.reply))
+        cached = self._reused(messages)
+        yield Usage(self.counter.prompt(messages), self.counter(script.reply),
+                    cached_tokens=cached)
+
+    def _reused(self, messages: list[ChatMessage]) -> int:
+        """Prompt tokens the local tier serves from its KV cache: the messages this
+        prompt shares, from the start, with the last conversation (hosted tiers report
+        none here: their caching is the provider's and is not simulated)."""
+        if self.kind != "mlx":
+            return 0
+        same = 0
+        for held, sent in zip(self._held, messages, strict=False):
+            if held != sent:
+                break
+            same += self.counter(sent.content) + PER_MESSAGE_TOKENS
+        self._held = [*messages, ChatMessage("assistant", self.script.reply)]
+        return same

@@ -58,6 +58,7 @@ class Figures:
     tasks_compacted: int
     tasks_halted: int
     quota_spill: int  # requests that met a free-quota 429 on the way
+    cache_hits: int  # requests answered from the result cache
     seconds: float
 
     @property
@@ -132,6 +133,7 @@ def _figures(name: str, part: str, requests: list[RequestRecord], tasks: list[Ta
         tasks_compacted=sum(1 for t in tasks if t.compactions),
         tasks_halted=sum(1 for t in tasks if t.halts),
         quota_spill=sum(1 for r in requests if r.quota_refusals),
+        cache_hits=sum(1 for r in requests if r.cache_hit),
         seconds=seconds,
     )
 
@@ -265,7 +267,7 @@ def render(report: Report) -> str:
     lines.append(f"Workload: {w.get('tasks', 0)} tasks ({w.get('held_out_tasks', 0)} held out), "
                  f"{w.get('requests', 0)} requests, {w.get('mode', 'replay')}: {quota}")
     lines.append("")
-    header = (f"{'pipeline':<15}{'in tok':>11}{'out tok':>10}{'cached':>8}{'$/day':>9}"
+    header = (f"{'pipeline':<15}{'in tok':>11}{'out tok':>10}{'cached in':>11}{'$/day':>9}"
               f"{'vs base':>9}{'free':>7}{'tiers 1/2/3/4 %':>17}{'sess avg':>10}{'p95':>9}"
               f"{'skill p50/p95 ms':>18}")
     lines.append(header)
@@ -275,13 +277,13 @@ def render(report: Report) -> str:
         tiers = "/".join(f"{100 * f.tier_share.get(t, 0.0):.0f}" for t in (1, 2, 3, PAID_TIER))
         skill = f"{f.skill_p50_ms:.1f}/{f.skill_p95_ms:.1f}"
         lines.append(f"{name:<15}{f.input_tokens:>11,}{f.output_tokens:>10,}"
-                     f"{f.cached_tokens:>8,}{f.cost_usd:>9.3f}{vs:>9}{f.free_share:>7.0%}"
+                     f"{f.cached_tokens:>11,}{f.cost_usd:>9.3f}{vs:>9}{f.free_share:>7.0%}"
                      f"{tiers:>17}{f.session_avg:>10,.0f}{f.session_p95:>9,.0f}{skill:>18}")
     lines.append("")
     lines.append("Capability (all tasks | held-out tasks):")
     cap = (f"{'pipeline':<15}{'start<need':>11}{'answer<need':>12}{'escal':>7}{'final<need':>11}"
            f"{'failed':>7}"
-           f"{'skill R':>8}{'skill P':>8}{'probes':>10}{'halted':>7}{'spill':>6}")
+           f"{'skill R':>8}{'skill P':>8}{'probes':>10}{'halted':>7}{'spill':>6}{'hits':>6}")
     lines.append(cap)
     for name, f in report.figures.items():
         h = report.held_out.get(name)
@@ -314,4 +316,4 @@ def _capability_line(name: str, f: Figures) -> str:
     probes = f"{f.probes_kept}/{f.probes}"
     return (f"{name:<15}{f.started_below_need:>11.1%}{f.answered_below_need:>12.1%}"
             f"{f.escalated:>7.1%}{f.finally_below_need:>11.1%}{f.failed:>7}{f.skill_recall:>8.0%}{f.skill_precision:>8.0%}{probes:>10}"
-            f"{f.tasks_halted:>7}{f.quota_spill:>6}")
+            f"{f.tasks_halted:>7}{f.quota_spill:>6}{f.cache_hits:>6}")

@@ -29,6 +29,7 @@ from tokenopt_tui.core.bench.pipelines import PIPELINE_NAMES, PIPELINES, Pipelin
 from tokenopt_tui.core.bench.replay import FreeQuota, ReplayProvider, Script, SimClock, TokenCounter
 from tokenopt_tui.core.bench.workload import Task
 from tokenopt_tui.core.events import (
+    CacheHit,
     ContextCompacted,
     ErrorOccurred,
     Event,
@@ -89,6 +90,7 @@ class RequestRecord:
     skill_select_ms: float = 0.0
     quota_refusals: int = 0  # free-quota 429s met on the way
     continuations: int = 0  # halted sessions continued in a seeded new one
+    cache_hit: bool = False  # answered from the result cache: no model call
     wall_s: float = 0.0  # the request end to end (live mode's figure)
     first_token_s: float | None = None  # time to the first token of the reply
     #: The tier of the first answer, when the user then asked again one tier up.
@@ -209,6 +211,8 @@ def pipeline_config(base: Config, pipeline: Pipeline,
     plan_number = {p.name: p.number for p in plan}
     to_plan = {t.number: plan_number[t.name] for t in tiers}
     config = replace(base, tiers=tiers, paid_enabled=True)
+    if pipeline.cache:  # deterministic local answers are what the result cache keeps
+        config = replace(config, local=replace(config.local, temperature=0.0))
     if not pipeline.budgets:
         config = replace(config, budgets={k: UNLIMITED for k in base.budgets},
                          daily_cap_usd=float(UNLIMITED))
@@ -412,6 +416,9 @@ class _Notes:
     def error(self, event: ErrorOccurred) -> None:
         self.request.answered_tier = None
 
+    def cache_hit(self, event: CacheHit) -> None:
+        self.request.cache_hit = True
+
     def failed(self, event: TierFailed) -> None:
         if event.fault == "quota":  # passed over by the app's free-quota policy
             self.request.quota_refusals += 1
@@ -419,7 +426,7 @@ class _Notes:
     BY_TYPE: ClassVar[dict[type[Event], Callable[[_Notes, Any], None]]] = {
         TokenReceived: token, TierChosen: chosen, UsageRecorded: usage,
         ReplyCompleted: completed, ContextCompacted: compacted, SessionHalted: halt,
-        ErrorOccurred: error, TierFailed: failed,
+        ErrorOccurred: error, TierFailed: failed, CacheHit: cache_hit,
     }
 
 
