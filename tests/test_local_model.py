@@ -11,7 +11,13 @@ import pytest_asyncio
 from conftest import run_cli
 
 from tokenopt_tui.config import LocalSettings
-from tokenopt_tui.core.events import ReplyCompleted, TierChosen, TokenReceived, UsageRecorded
+from tokenopt_tui.core.events import (
+    PromptCompared,
+    ReplyCompleted,
+    TierChosen,
+    TokenReceived,
+    UsageRecorded,
+)
 from tokenopt_tui.core.providers.mlx_local import MlxLocalProvider, StopScanner
 from tokenopt_tui.core.providers.model_prep import hf_name, is_prepared
 from tokenopt_tui.core.session import ChatSession
@@ -82,7 +88,8 @@ async def test_session_streams_and_stores_the_exchange(local_provider, config, p
         session = await ChatSession.start(services)
         events = [e async for e in session.send("What is the capital of France?")]
         kinds = [type(e) for e in events]
-        assert kinds[0] is TierChosen and TokenReceived in kinds
+        # First how the prompt compares with the last one (for /why), then the route.
+        assert kinds[:2] == [PromptCompared, TierChosen] and TokenReceived in kinds
         usage = next(e for e in events if isinstance(e, UsageRecorded))
         reply = next(e for e in events if isinstance(e, ReplyCompleted))
         assert usage.completion_tokens > 0 and usage.session_tokens == session.tokens_used
