@@ -285,3 +285,14 @@ async def send_command(pilot, command: str) -> None:
     app.chat.prompt.focus()
     await pilot.press("enter")
     await pilot.pause(0.05)
+
+
+def test_cache_and_agents_commands_on_an_unusable_database_exit_2(xdg_env) -> None:
+    db = Path(xdg_env["XDG_DATA_HOME"]) / "tokenopt" / "tokenopt.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_bytes(b"not a database")
+    for command in (["cache", "stats"], ["cache", "clear"], ["agents"]):
+        result = run_cli(command, xdg_env, timeout=60)
+        assert result.returncode == 2, command
+        assert str(db) in result.stderr and "Traceback" not in result.stderr
+    assert db.read_bytes() == b"not a database"

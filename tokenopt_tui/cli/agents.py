@@ -28,28 +28,21 @@ def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
 
 async def run_async(args: argparse.Namespace, config: Config, paths: Paths,
                     out: Writable = sys.stdout, err: Writable = sys.stderr) -> int:
-    from tokenopt_tui.store import StoreError
+    from tokenopt_tui.cli.store_command import with_store
     from tokenopt_tui.wiring import make_services
 
     services = make_services(config, paths)
     out, err = SafeWriter(out), SafeWriter(err)
-    try:
-        store = await services.open_store()
-    except StoreError as exc:
-        err.write(f"tokenopt: {exc}\n")
-        return 2
-    try:
+
+    async def work(store: Any) -> int:
         report = await agents_report(config, store)
-    except StoreError as exc:
-        err.write(f"tokenopt: {exc}\n")
-        return 2
-    finally:
-        await services.aclose()
-    if args.json:
-        out.write(json_dumps_safe(report) + "\n")
-    else:
-        out.write(agents_text(report))
-    return 0
+        if args.json:
+            out.write(json_dumps_safe(report) + "\n")
+        else:
+            out.write(agents_text(report))
+        return 0
+
+    return await with_store(services, err, work)
 
 
 async def agents_report(config: Config, store: Any) -> dict[str, Any]:

@@ -8,11 +8,14 @@ import asyncio
 import sys
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenopt_tui.config import Config
 from tokenopt_tui.core.text import SafeWriter, Writable, json_dumps_safe
 from tokenopt_tui.paths import Paths
+
+if TYPE_CHECKING:
+    from tokenopt_tui.store import Store
 
 
 def add_parser(sub: Any) -> None:
@@ -32,18 +35,13 @@ def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
 async def run_async(args: argparse.Namespace, config: Config, paths: Paths,
                     out: Writable = sys.stdout, err: Writable = sys.stderr,
                     now: float | None = None) -> int:
-    from tokenopt_tui.store import StoreError
+    from tokenopt_tui.cli.store_command import with_store
     from tokenopt_tui.wiring import make_services
 
     services = make_services(config, paths)
     out, err = SafeWriter(out), SafeWriter(err)
     moment = time.time() if now is None else now
-    try:
-        store = await services.open_store()
-    except StoreError as exc:
-        err.write(f"tokenopt: {exc}\n")
-        return 2
-    try:
+    async def work(store: Store) -> int:
         if args.cache_action == "clear":
             removed = (await store.cache_purge_expired(moment) if args.expired
                        else await store.cache_clear())
@@ -51,21 +49,18 @@ async def run_async(args: argparse.Namespace, config: Config, paths: Paths,
             out.write(f"removed {removed:,} {what} from the result cache\n")
             return 0
         counts = await store.cache_counts(moment)
-    except StoreError as exc:
-        err.write(f"tokenopt: {exc}\n")
-        return 2
-    finally:
-        await services.aclose()
-    settings = config.cache
-    if args.json:
-        out.write(json_dumps_safe({**asdict(counts), "enabled": settings.enabled,
-                                   "analysis_ttl_s": settings.analysis_ttl_s,
-                                   "market_ttl_s": settings.market_ttl_s}) + "\n")
+        settings = config.cache
+        if args.json:
+            out.write(json_dumps_safe({**asdict(counts), "enabled": settings.enabled,
+                                       "analysis_ttl_s": settings.analysis_ttl_s,
+                                       "market_ttl_s": settings.market_ttl_s}) + "\n")
+            return 0
+        out.write(f"result cache: {'on' if settings.enabled else 'off'} (TTL analysis "
+                  f"{settings.analysis_ttl_s:,} s, market {settings.market_ttl_s:,} s)\n"
+                  f"entries {counts.entries:,} live, {counts.expired:,} expired; hits "
+                  f"{counts.hits:,}; tokens saved {counts.saved_tokens:,}\n")
+        for klass, entries, hits in counts.by_class:
+            out.write(f"  {klass:<10} {entries:>7,} live {hits:>7,} hits\n")
         return 0
-    out.write(f"result cache: {'on' if settings.enabled else 'off'} (TTL analysis "
-              f"{settings.analysis_ttl_s:,} s, market {settings.market_ttl_s:,} s)\n"
-              f"entries {counts.entries:,} live, {counts.expired:,} expired; hits "
-              f"{counts.hits:,}; tokens saved {counts.saved_tokens:,}\n")
-    for klass, entries, hits in counts.by_class:
-        out.write(f"  {klass:<10} {entries:>7,} live {hits:>7,} hits\n")
-    return 0
+
+    return await with_store(services, err, work)
