@@ -45,6 +45,10 @@ def transcript_prompt(messages: list[ChatMessage]) -> str:
     return "".join(parts)
 
 
+#: Tokens the repetition penalty looks back over (mlx-lm's default, passed explicitly).
+REPETITION_CONTEXT = 20
+
+
 def template_messages(messages: list[ChatMessage]) -> list[dict[str, str]]:
     """Messages for a chat template: a system message after the first position (the
     session puts per-request text, skills or an agent prompt, just before the last
@@ -258,8 +262,9 @@ class MlxLocalProvider:
         if self._prefix is not None:
             cache, reused = self._prefix.take(model, tokens)
         processors = with_context(
-            make_logits_processors(repetition_penalty=settings.repetition_penalty),
-            tokens[:reused])
+            make_logits_processors(repetition_penalty=settings.repetition_penalty,
+                                   repetition_context_size=REPETITION_CONTEXT),
+            tokens[max(0, reused - REPETITION_CONTEXT):reused])
         completion_tokens = 0
         generated: list[int] = []
         special = self._special_ids(tokenizer)
@@ -317,7 +322,9 @@ class MlxLocalProvider:
 def with_context(processors: list[Any], prefix: list[int]) -> list[Any]:
     """Logits processors (the repetition penalty) that still see the reused prefix:
     mlx-lm hands them only the tokens fed in this call, which with a cache is the
-    suffix, so without this a cached turn could decode differently."""
+    suffix, so without this a cached turn could decode differently. The penalty reads
+    only the last REPETITION_CONTEXT tokens, so that is all of the prefix it is given:
+    the per-token concatenation stays small however long the conversation."""
     if not processors or not prefix:
         return processors
     import mlx.core as mx
