@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenopt_tui.config import Config
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.core.text import SafeWriter, Writable, json_dumps_safe, terminal_safe
 from tokenopt_tui.paths import Paths
+
+if TYPE_CHECKING:
+    from tokenopt_tui.store import Store
 
 
 def add_parsers(sub: Any) -> None:
@@ -38,25 +41,21 @@ def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
 
 async def run_async(args: argparse.Namespace, config: Config, paths: Paths,
               out: Writable = sys.stdout, err: Writable = sys.stderr) -> int:
-    from tokenopt_tui.store import StoreError
+    from tokenopt_tui.cli.store_command import with_store
     from tokenopt_tui.wiring import make_services
 
     services = make_services(config, paths)
     secrets = services.secrets
     out, err = SafeWriter(out, secrets.scrub), SafeWriter(err, secrets.scrub)
-    try:
-        store = await services.open_store()
-    except StoreError as exc:
-        err.write(f"tokenopt: {exc}\n")
-        return 2
-    try:
+
+    async def work(store: Store) -> int:
         if args.command == "history":
             return await _history(store, args, out)
         if args.command == "export":
             return await _export(store, args, out, err, secrets)
         return await _stats(store, config, args, out, services)
-    finally:
-        await services.aclose()
+
+    return await with_store(services, err, work)
 
 
 async def _history(store: Any, args: argparse.Namespace, out: Writable) -> int:

@@ -64,10 +64,8 @@ from tokenopt_tui.store import MessageRow
 from tokenopt_tui.store.accounting import CallFigures
 from tokenopt_tui.store.cache import CacheEntry
 
-if TYPE_CHECKING:  # the agents package is imported only when agents are on
+if TYPE_CHECKING:  # the agents and neighbours are imported only when used
     from tokenopt_tui.core.agents.picker import AgentChoice
-
-if TYPE_CHECKING:
     from tokenopt_tui.core.routing.neighbours import Neighbours
 
 E = TypeVar("E", bound=Event)
@@ -113,9 +111,9 @@ async def routing_neighbours() -> Neighbours | None:
 
 
 @lru_cache(maxsize=16)
-def skills_tokens(system_text: str) -> int:
-    """Tokens of a skills message: the same few skills load request after request, so
-    each distinct message is counted once."""
+def system_tokens(system_text: str) -> int:
+    """Tokens of a per-request system message (skill bodies, an agent's prompt): the
+    same few load request after request, so each distinct text is counted once."""
     return count_tokens(system_text)
 
 
@@ -289,7 +287,7 @@ class ChatSession:
         volatile: list[ChatMessage] = []  # per-request text: after the stable history
         if skills_message is not None:
             volatile.append(skills_message)
-            prompt_estimate += skills_tokens(skills_message.content)
+            prompt_estimate += system_tokens(skills_message.content)
 
         decision = classify(text, history_turns=len(self.context.entries) // 2,
                             neighbours=await routing_neighbours())
@@ -298,7 +296,7 @@ class ChatSession:
         if agent is not None:  # its prompt for this call only (not in the context)
             yield agent.event
             volatile.insert(0, ChatMessage("system", agent.spec.system_prompt))
-            prompt_estimate += skills_tokens(agent.spec.system_prompt)
+            prompt_estimate += system_tokens(agent.spec.system_prompt)
         messages = _before_request(messages, volatile)
         yield self._compare_prompt(messages)
         reasons: tuple[str, ...]

@@ -3,7 +3,7 @@ figures are deterministic, while the real router, session, skills and store run.
 
 A `Script` says which turn is being asked; each tier's `ReplayProvider` answers it with
 the labelled reply and reports usage counted with the same tokenizer the app uses.
-Free hosted tiers share one `FreeQuota` (OpenRouter counts free requests per account)
+Free hosted tiers share one `ServerQuota` (OpenRouter counts free requests per account)
 on the simulated clock; past it they answer 429, as the real service does, and the
 router falls over exactly as it would.
 """
@@ -37,8 +37,10 @@ class SimClock:
 
 
 @dataclass
-class FreeQuota:
-    """Requests per minute and per day across the free hosted models of one account."""
+class ServerQuota:
+    """The provider's side of the free quota: requests per minute and per day across the
+    free hosted models of one account, refused with a 429 past them (the app's own
+    policy, core/routing/quota.py, normally stops short of that)."""
 
     clock: SimClock
     per_minute: int = 20
@@ -99,7 +101,7 @@ class ReplayProvider:
     """One endpoint of one tier, answering from the script."""
 
     def __init__(self, tier: int, kind: str, model: str, script: Script, counter: TokenCounter,
-                 quota: FreeQuota | None = None) -> None:
+                 quota: ServerQuota | None = None) -> None:
         self.tier = tier
         self.kind = kind  # the endpoint's own kind: "mlx" is priced as local
         self.model = model

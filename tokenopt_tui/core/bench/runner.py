@@ -26,7 +26,13 @@ from tokenopt_tui.config import (
     plan_tiers,
 )
 from tokenopt_tui.core.bench.pipelines import PIPELINE_NAMES, PIPELINES, Pipeline
-from tokenopt_tui.core.bench.replay import FreeQuota, ReplayProvider, Script, SimClock, TokenCounter
+from tokenopt_tui.core.bench.replay import (
+    ReplayProvider,
+    Script,
+    ServerQuota,
+    SimClock,
+    TokenCounter,
+)
 from tokenopt_tui.core.bench.workload import Task
 from tokenopt_tui.core.events import (
     CacheHit,
@@ -43,8 +49,7 @@ from tokenopt_tui.core.events import (
 )
 from tokenopt_tui.core.ports import SkillSource
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Usage
-from tokenopt_tui.core.routing.quota import FreeQuota as FreeQuotaPolicy
-from tokenopt_tui.core.routing.quota import day_start
+from tokenopt_tui.core.routing.quota import FreeQuota, day_start
 from tokenopt_tui.core.routing.router import Router
 from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.core.skills.library import LoadedSkill, Selection, SkillLibrary
@@ -241,7 +246,7 @@ class PipelineRun:
         self.library = library
         self.folder = folder
         self.clock = SimClock()
-        self.quota = FreeQuota(self.clock, per_minute=quota[0], per_day=quota[1])
+        self.quota = ServerQuota(self.clock, per_minute=quota[0], per_day=quota[1])
         self.script = Script(judge_local=pipeline.routing == "local_then_paid")
         self.counter = TokenCounter()
         self.spent_usd = 0.0
@@ -278,7 +283,7 @@ class PipelineRun:
         # The app's own free-quota policy (easy requests leave the reserve to hard ones),
         # on the simulated day; the replayed servers refuse past the same limits anyway.
         day0 = day_start(time.time())
-        quota = FreeQuotaPolicy(
+        quota = FreeQuota(
             replace(self.config.quota, free_per_minute=self.quota.per_minute,
                     free_per_day=self.quota.per_day),
             wall_clock=lambda: day0 + self.clock())
@@ -345,12 +350,7 @@ class PipelineRun:
                and request.escalations < MAX_ESCALATIONS and not session.halted):
             before = request.answered_tier
             request.escalations += 1
-            notes = _Notes(self, request, record, time.perf_counter())
-            async for event in session.retry_up():
-                note = _Notes.BY_TYPE.get(type(event))
-                if note is not None:
-                    note(notes, event)
-            request.wall_s += time.perf_counter() - notes.started
+            await self._note(session.retry_up(), request, record)
             if request.answered_tier is None:  # the retry failed: the first answer stands
                 request.answered_tier = before
                 break
@@ -359,17 +359,23 @@ class PipelineRun:
         if request.escalations:
             request.first_answer_tier = first
 
+    async def _note(self, events: AsyncIterator[Event], request: RequestRecord,
+                    record: TaskRecord) -> _Notes:
+        """Play one request's events onto its record (`_Notes` says how), timed."""
+        notes = _Notes(self, request, record, time.perf_counter())
+        async for event in events:
+            note = _Notes.BY_TYPE.get(type(event))
+            if note is not None:
+                note(notes, event)
+        request.wall_s += time.perf_counter() - notes.started
+        return notes
+
     async def _send(self, deps: BenchDeps, session: ChatSession, text: str,
                     request: RequestRecord, record: TaskRecord) -> SessionHalted | None:
         """One request; its events are noted on the record (`_Notes` says how)."""
         if deps.skills is not None:
             deps.skills.last = None
-        notes = _Notes(self, request, record, time.perf_counter())
-        async for event in session.send(text):
-            note = _Notes.BY_TYPE.get(type(event))
-            if note is not None:
-                note(notes, event)
-        request.wall_s += time.perf_counter() - notes.started
+        notes = await self._note(session.send(text), request, record)
         if session.last_start_tier is not None and request.start_tier is None:
             request.start_tier = self.to_plan.get(session.last_start_tier,
                                                   session.last_start_tier)

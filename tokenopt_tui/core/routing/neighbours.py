@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import numpy as np
+from tokenopt_tui.core.embedding import Embed, embedder, normalised
 
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
 #: How many neighbours vote, and how much of their (similarity-weighted) vote for tiers
@@ -71,26 +69,19 @@ def read_examples(path: Path = EXAMPLES) -> list[Example]:
 class Neighbours:
     """Labelled examples, embedded and normalised, ready to vote on a new ask."""
 
-    def __init__(self, examples: Sequence[Example], embed: Callable[[list[str]], Any]) -> None:
+    def __init__(self, examples: Sequence[Example], embed: Embed) -> None:
         import numpy as np
 
         self.examples = list(examples)
         self._embed = embed
         self._tiers = np.array([e.tier for e in self.examples])
-        self._matrix = self._normalised([e.text for e in self.examples])
-
-    def _normalised(self, texts: list[str]) -> np.ndarray:
-        import numpy as np
-
-        vectors = np.asarray(self._embed(texts), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-9)  # type: ignore[no-any-return]
+        self._matrix = normalised(embed, [e.text for e in self.examples])
 
     def vote(self, ask: str, k: int = K, exclude: int | None = None) -> Vote:
         """The k most similar examples' vote; `exclude` leaves one out (tuning)."""
         import numpy as np
 
-        sims = self._matrix @ self._normalised([ask])[0]
+        sims = self._matrix @ normalised(self._embed, [ask])[0]
         if exclude is not None:
             sims[exclude] = -1.0
         order = np.argsort(-sims)[:k]
@@ -104,10 +95,8 @@ class Neighbours:
         return Vote(shares, nearest)
 
 
-def wordllama_embedder() -> Callable[[list[str]], Any]:
+def wordllama_embedder() -> Embed:
     """WordLlama's 256-d embedding (core.embedding), shared with skill matching."""
-    from tokenopt_tui.core.embedding import embedder
-
     return embedder()
 
 
