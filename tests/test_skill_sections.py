@@ -293,3 +293,25 @@ def test_ask_skill_section_reaches_the_real_model(xdg_env, prepared_model: Path)
         calls = conn.execute("SELECT prompt_tokens, provider FROM model_calls").fetchall()
     assert calls == [(answer["prompt_tokens"], "mlx")]
 
+
+
+def test_section_scores_do_not_depend_on_the_hash_seed() -> None:
+    """Scores are summed in a fixed order: with a set's order (which follows the
+    process's hash seed) float sums differed in the last bits and broke ties apart
+    differently from one run to the next (seen as 17 tokens in `tokenopt bench`)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from pathlib import Path\n"
+        "from tokenopt_tui.core.skills.sections import parse_sections, rank_sections\n"
+        "body = Path('skills/aria-logs/SKILL.md').read_text().split('---', 2)[2]\n"
+        "ranked = rank_sections('find errors in the nginx access log and count the "
+        "request ids per pod with grep awk jq kubectl logs', parse_sections(body))\n"
+        "print([(repr(score), s.slug) for score, s in ranked])\n")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": seed},
+                              cwd=Path(__file__).resolve().parents[1]).stdout
+               for seed in ("0", "1", "2", "3")}
+    assert len(outputs) == 1 and "[]" not in outputs, outputs

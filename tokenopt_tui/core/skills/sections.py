@@ -156,9 +156,11 @@ def rank_sections(request: str, sections: tuple[Section, ...]) -> list[tuple[flo
     n = len(sections)
     scored = []
     for section in sections:
+        # Summed in a fixed (sorted) order: a set's order changes with the process's
+        # hash seed, and float sums in another order can break a tie the other way.
         score = sum(math.log((n + 1) / (df[w] + 0.5)) * (2.0 if w in section.heading_words
                                                          else 1.0)
-                    for w in asked & (section.words | section.heading_words))
+                    for w in sorted(asked & (section.words | section.heading_words)))
         if score > 0:
             scored.append((score, section))
     scored.sort(key=lambda item: (-item[0], item[1].index))
