@@ -272,6 +272,78 @@ class CacheHit(Event):
     age_s: float
 
 
+#: The three roles of the Explorer → Worker → Validator cycle (core/swarm).
+Role = Literal["explorer", "worker", "validator"]
+
+
+@dataclass(frozen=True)
+class SwarmPlanned(Event):
+    """A swarm cycle's plan, before anything is sent: the envelope reserved out of the
+    parent session's budget and each role's share of it."""
+
+    swarm_id: int
+    task: str
+    reserved_tokens: int
+    explorer_tokens: int
+    worker_tokens: int
+    validator_tokens: int
+    estimate: str
+
+
+@dataclass(frozen=True)
+class SwarmPhaseStarted(Event):
+    """One role of a swarm cycle started, in its own sub_agent session `session_id`
+    with `budget` tokens (what is left of its share)."""
+
+    swarm_id: int
+    role: Role
+    attempt: int
+    agent: str
+    tier: int
+    session_id: int
+    budget: int
+
+
+@dataclass(frozen=True)
+class SwarmPhaseToken(Event):
+    """Streamed text of the running phase (not stored: the phase's session has it)."""
+
+    persist: ClassVar[bool] = False
+    swarm_id: int
+    role: Role
+    attempt: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SwarmPhaseEnded(Event):
+    """One role finished: its tokens, cost and verdict; `reasons` are the validator's
+    reasons, the mechanical checks' results or the error."""
+
+    swarm_id: int
+    role: Role
+    attempt: int
+    agent: str
+    tier: int
+    tokens: int
+    cost_usd: float
+    verdict: Literal["done", "pass", "retry", "failed", "cancelled"]
+    reasons: str
+
+
+@dataclass(frozen=True)
+class SwarmEnded(Event):
+    """A swarm cycle ended: its verdict, the tokens it used of its reservation (what the
+    parent's budget is charged) and the Worker's last output."""
+
+    swarm_id: int
+    verdict: Literal["pass", "failed", "stalled", "cancelled", "over_budget"]
+    reserved_tokens: int
+    used_tokens: int
+    attempts: int
+    result: str
+
+
 def decode_event(kind: str, payload: dict[str, Any]) -> Event | None:
     """The event a stored row holds (`kind` and its JSON `payload`), or None.
 

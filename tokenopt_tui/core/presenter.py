@@ -38,6 +38,10 @@ from tokenopt_tui.core.events import (
     ReplyRated,
     SessionHalted,
     SkillLoaded,
+    SwarmEnded,
+    SwarmPhaseEnded,
+    SwarmPhaseStarted,
+    SwarmPlanned,
     TierChosen,
     TierFailed,
     decode_event,
@@ -60,14 +64,17 @@ CLI = Audience("cli")
 
 #: Kinds with nothing to say to a person anywhere (drawn as text, a bar or a panel).
 SILENT: frozenset[str] = frozenset({"SessionStarted", "ModelPreparing", "TokenReceived",
-                                    "UsageRecorded", "ReplyCompleted", "PromptCompared"})
+                                    "UsageRecorded", "ReplyCompleted", "PromptCompared",
+                                    "SwarmPhaseToken"})
 
 #: Kinds shown on a session's timeline (history screen, exported Markdown), in the
 #: order a request makes them.
 TIMELINE_KINDS: tuple[str, ...] = ("AgentChosen", "TierChosen", "TierFailed", "PaidEscalated",
                                    "BudgetWarned", "ContextCompacted", "SkillLoaded",
                                    "SessionHalted", "ErrorOccurred", "ContentReferenced",
-                                   "EscalationRequested", "ReplyRated", "CacheHit")
+                                   "EscalationRequested", "ReplyRated", "CacheHit",
+                                   "SwarmPlanned", "SwarmPhaseStarted", "SwarmPhaseEnded",
+                                   "SwarmEnded")
 
 
 # -- notices ----------------------------------------------------------------------------
@@ -187,11 +194,36 @@ def _cache_hit(event: CacheHit, audience: Audience, _partial: bool) -> str:
             f"{event.saved_completion_tokens:,} completion tokens. {again} again.")
 
 
+def _swarm_planned(event: SwarmPlanned, _audience: Audience, _partial: bool) -> str:
+    return (f"Swarm #{event.swarm_id} planned: {event.estimate}; reserved "
+            f"{event.reserved_tokens:,} tokens (explorer {event.explorer_tokens:,}, worker "
+            f"{event.worker_tokens:,}, validator {event.validator_tokens:,}).")
+
+
+def _swarm_started(event: SwarmPhaseStarted, _audience: Audience, _partial: bool) -> str:
+    return (f"{event.role} (attempt {event.attempt}): {event.agent} on tier {event.tier}, "
+            f"session {event.session_id}, up to {event.budget:,} tokens")
+
+
+def _swarm_phase(event: SwarmPhaseEnded, _audience: Audience, _partial: bool) -> str:
+    why = f": {event.reasons}" if event.reasons else ""
+    return (f"{event.role} (attempt {event.attempt}) {event.verdict}, {event.tokens:,} "
+            f"tokens, ${event.cost_usd:.4f}{why}")
+
+
+def _swarm_ended(event: SwarmEnded, _audience: Audience, _partial: bool) -> str:
+    return (f"Swarm #{event.swarm_id} ended: {event.verdict} after {event.attempts} "
+            f"attempt(s); {event.used_tokens:,} of {event.reserved_tokens:,} reserved "
+            "tokens used (the parent's budget is charged what was used).")
+
+
 _NOTICES: dict[type[Event], Callable[[Any, Audience, bool], str | None]] = {
     TierFailed: _tier_failed, PaidEscalated: _paid, BudgetWarned: _budget,
     ContextCompacted: _compacted, ContentReferenced: _referenced, SessionHalted: _halted,
     SkillLoaded: _skill, ReplyCut: _cut, ErrorOccurred: _error,
     EscalationRequested: _escalation, ReplyRated: _rated, CacheHit: _cache_hit,
+    SwarmPlanned: _swarm_planned, SwarmPhaseStarted: _swarm_started,
+    SwarmPhaseEnded: _swarm_phase, SwarmEnded: _swarm_ended,
 }
 
 
@@ -282,6 +314,25 @@ def _line_cache_hit(event: CacheHit) -> str:
     return f"answered from the cache ({_age(event.age_s)} old, {saved:,} tokens saved)"
 
 
+def _line_swarm_planned(event: SwarmPlanned) -> str:
+    return f"swarm #{event.swarm_id} planned: {event.reserved_tokens:,} tokens reserved"
+
+
+def _line_swarm_started(event: SwarmPhaseStarted) -> str:
+    return (f"swarm #{event.swarm_id} {event.role} (attempt {event.attempt}): "
+            f"{event.agent}, tier {event.tier}, session {event.session_id}")
+
+
+def _line_swarm_phase(event: SwarmPhaseEnded) -> str:
+    return (f"swarm #{event.swarm_id} {event.role} (attempt {event.attempt}) "
+            f"{event.verdict} ({event.tokens:,} tokens)")
+
+
+def _line_swarm_ended(event: SwarmEnded) -> str:
+    return (f"swarm #{event.swarm_id} {event.verdict}: {event.used_tokens:,} of "
+            f"{event.reserved_tokens:,} tokens, {event.attempts} attempt(s)")
+
+
 _LINES: dict[type[Event], Callable[[Any], str]] = {
     AgentChosen: _line_agent,
     TierChosen: _line_chosen, TierFailed: _line_failed, PaidEscalated: _line_paid,
@@ -289,6 +340,8 @@ _LINES: dict[type[Event], Callable[[Any], str]] = {
     SessionHalted: _line_halted, ErrorOccurred: _line_error,
     ContentReferenced: _line_referenced, EscalationRequested: _line_escalation,
     ReplyRated: _line_rated, CacheHit: _line_cache_hit,
+    SwarmPlanned: _line_swarm_planned, SwarmPhaseStarted: _line_swarm_started,
+    SwarmPhaseEnded: _line_swarm_phase, SwarmEnded: _line_swarm_ended,
 }
 
 
