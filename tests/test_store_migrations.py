@@ -35,8 +35,8 @@ async def _db_at(path: Path, version: int) -> None:
 
 def test_steps_are_numbered_and_shipped() -> None:
     steps = load_steps()
-    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-    assert latest_version() == 10
+    assert [step.version for step in steps] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert latest_version() == 11
     assert steps[0].name == "0001_initial.sql"
     assert steps[1].name == "0002_fts.sql"
     assert steps[2].name == "0003_cooldowns.sql"
@@ -47,6 +47,7 @@ def test_steps_are_numbered_and_shipped() -> None:
     assert steps[7].name == "0008_free_quota.sql"
     assert steps[8].name == "0009_agents.sql"
     assert steps[9].name == "0010_result_cache.sql"
+    assert steps[10].name == "0011_swarm.sql"
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -347,3 +348,30 @@ async def test_step_9_adds_agent_pheromone_to_a_v8_database(tmp_path: Path) -> N
             await store.save_agent_quality(AgentQualityRow("x", "chat", 0.0, 1.0, "t"), 0, "s")
         assert await store.agent_quality("x", "chat") is None  # rolled back whole
     assert {"agent_quality", "agent_quality_history", "agent_health"} <= _tables(path)
+
+
+async def test_step_11_links_swarm_sessions_on_a_v10_database(tmp_path: Path) -> None:
+    path = tmp_path / "v10.db"
+    await _db_at(path, 10)
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await conn.execute("INSERT INTO sessions (type, title, created_at) VALUES "
+                           "('direct_chat', 'old', '2026-12-01T10:00:00.000Z')")
+    assert "swarms" not in _tables(path)
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == latest_version()
+        parent = 1
+        assert (await store.get_session(parent)) is not None  # the old row kept
+        swarm = await store.create_swarm(parent, "write a script", 9_000)
+        child = await store.create_session("sub_agent", "worker")
+        await store.link_session(child, parent, "worker")
+        assert [(c.session_id, c.role) for c in await store.child_sessions(parent)] == [
+            (child, "worker")]
+        await store.finish_swarm(swarm, "pass", 4_200, 2)
+        row = await store.get_swarm(swarm)
+        assert row is not None and (row.verdict, row.used_tokens, row.attempts, row.status) == (
+            "pass", 4_200, 2, "ended")
+        with pytest.raises(StoreError, match="link_session"):  # CHECK names the role
+            await store.link_session(child, parent, "boss")
+        with pytest.raises(StoreError, match="finish_swarm"):
+            await store.finish_swarm(swarm, "great", 1, 1)
+    assert "swarms" in _tables(path)

@@ -27,6 +27,7 @@ from tokenopt_tui.store.agents import AgentQueries
 from tokenopt_tui.store.cache import CacheQueries
 from tokenopt_tui.store.errors import StoreError
 from tokenopt_tui.store.queries import SqlParam
+from tokenopt_tui.store.swarm import SwarmQueries
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -152,7 +153,7 @@ async def _enable_wal(conn: aiosqlite.Connection) -> None:
             await asyncio.sleep(0.02)
 
 
-class Store(AccountingQueries, AgentQueries, CacheQueries):
+class Store(AccountingQueries, AgentQueries, CacheQueries, SwarmQueries):
     """The tokenopt database. Create with `await Store.open(path)`; close when done.
 
     Safe to share between asyncio tasks: an internal lock keeps one task's
