@@ -144,6 +144,28 @@ class CacheSettings:
     market_ttl_s: int = 3_600
 
 
+@dataclass(frozen=True)
+class SwarmSettings:
+    """The Explorer → Worker → Validator cycle (core/swarm): the envelope it reserves out
+    of the parent session's budget (refused below `floor_tokens`), each role's share of
+    it, each role's reply cap, the retries allowed, the tier each role is pinned to (0:
+    chosen by the cycle) and when consecutive outputs count as a stall."""
+
+    reserve_tokens: int = 9_000
+    floor_tokens: int = 1_500
+    explorer_share: float = 0.30
+    worker_share: float = 0.45
+    validator_share: float = 0.25
+    explorer_max_tokens: int = 400
+    worker_max_tokens: int = 800
+    validator_max_tokens: int = 120
+    max_retries: int = 2
+    explorer_tier: int = 0
+    worker_tier: int = 0
+    validator_tier: int = 0
+    stall_ratio: float = 0.9
+
+
 #: The classifier's task types (core.routing.classify.TaskType): what an agent's fit is keyed by.
 AGENT_TASK_TYPES: tuple[str, ...] = ("chat", "code", "analysis", "research", "ops")
 
@@ -177,6 +199,7 @@ class Config:
     skills: SkillSettings = field(default_factory=SkillSettings)
     quota: QuotaSettings = field(default_factory=QuotaSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    swarm: SwarmSettings = field(default_factory=SwarmSettings)
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
     #: $ per million tokens (input, output) for models whose server reports no cost.
@@ -335,6 +358,21 @@ SCHEMA: dict[str, Any] = {
         "enabled": check_bool,
         "analysis_ttl_s": check_int(1, 31_536_000),
         "market_ttl_s": check_int(1, 31_536_000),
+    },
+    "swarm": {
+        "reserve_tokens": check_int(100, 10_000_000),
+        "floor_tokens": check_int(1, 10_000_000),
+        "explorer_share": check_number(0.01, 1),
+        "worker_share": check_number(0.01, 1),
+        "validator_share": check_number(0.01, 1),
+        "explorer_max_tokens": check_int(1, 200_000),
+        "worker_max_tokens": check_int(1, 200_000),
+        "validator_max_tokens": check_int(1, 200_000),
+        "max_retries": check_int(0, 20),
+        "explorer_tier": check_int(0, 100),
+        "worker_tier": check_int(0, 100),
+        "validator_tier": check_int(0, 100),
+        "stall_ratio": check_number(0.5, 1),
     },
     "paths": {"db": check_text},
     "agents_enabled": check_bool,
@@ -567,6 +605,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
         skills=SkillSettings(**data.get("skills", {})),
         quota=_quota(data.get("quota", {})),
         cache=CacheSettings(**data.get("cache", {})),
+        swarm=_swarm(data.get("swarm", {})),
         db_path=Path(db).expanduser() if db else None,
         **plain,
     )
@@ -602,6 +641,17 @@ def _compression(values: Mapping[str, Any]) -> CompressionSettings:
                           f"{2 * settings.compress_over_turns}",
                           ("compression.keep_last", "compression.compress_over_turns"))
     return settings
+
+
+def _swarm(values: Mapping[str, Any]) -> SwarmSettings:
+    """The three shares split one envelope: they must add up to 1."""
+    swarm = SwarmSettings(**values)
+    total = swarm.explorer_share + swarm.worker_share + swarm.validator_share
+    if abs(total - 1.0) > 0.001:
+        keys = ("swarm.explorer_share", "swarm.worker_share", "swarm.validator_share")
+        raise ConfigError(f"keys {', '.join(repr(k) for k in keys)}: the shares add up to "
+                          f"{total:g}, not 1", keys)
+    return swarm
 
 
 def _quota(values: Mapping[str, int]) -> QuotaSettings:
