@@ -60,7 +60,7 @@ from tokenopt_tui.core.routing.router import (
 )
 from tokenopt_tui.core.text import one_line
 from tokenopt_tui.core.tokens import count_tokens
-from tokenopt_tui.store import MessageRow
+from tokenopt_tui.store import MessageRow, Store
 from tokenopt_tui.store.accounting import CallFigures
 from tokenopt_tui.store.cache import CacheEntry
 
@@ -149,14 +149,20 @@ class ChatSession:
         self._result_cache: ResultCache | None = None
         self.skip_cache_once = False
         self.cacheable_once = False
+        #: A budget of its own instead of its type's (a swarm role gets its share), and a
+        #: cap on each call's max_tokens (what is left of that share); None: the config's.
+        self.budget_limit: int | None = None
+        self.max_tokens_cap: int | None = None
 
     @classmethod
     async def start(cls, services: SessionDeps, session_type: SessionType = "direct_chat",
                     title: str | None = None, tier: int | None = None,
-                    seed: str | None = None) -> ChatSession:
-        """A new session; `seed` (a summary) becomes its first, system, message."""
+                    seed: str | None = None, budget: int | None = None) -> ChatSession:
+        """A new session; `seed` (a summary) becomes its first, system, message; `budget`
+        replaces its type's budget."""
         session_id = await services.store.create_session(session_type, title)
         session = cls(services, session_id, session_type, tier=tier)
+        session.budget_limit = budget
         session._titled = title is not None
         await session._persist(SessionStarted(session_id, session_type))
         if seed:
@@ -182,7 +188,9 @@ class ChatSession:
                                                        row_of_compaction.payload)
         if isinstance(compacted, ContextCompacted) and compacted.summary:
             session.context.apply_summary(compacted.summary, compacted.upto)
-        session.tokens_used = row.tokens_used
+        # The row counts the session's own calls; swarm cycles it started are charged to
+        # its budget as their SwarmEnded says (their calls are counted in their sessions).
+        session.tokens_used = row.tokens_used + await _swarm_tokens(store, session_id)
         session._announced = session.budget_state.level(row.tokens_used)
         if row.status == "halted":
             session.halted = True
@@ -220,7 +228,15 @@ class ChatSession:
 
     @property
     def budget(self) -> int:
+        if self.budget_limit is not None:
+            return self.budget_limit
         return self.services.config.budgets[self.session_type]
+
+    @property
+    def max_tokens(self) -> int:
+        """A call's max_tokens: the config's, within this session's cap."""
+        limit = self.services.config.max_tokens
+        return limit if self.max_tokens_cap is None else min(limit, self.max_tokens_cap)
 
     @property
     def budget_state(self) -> Budget:
@@ -327,7 +343,7 @@ class ChatSession:
         passed_over: list[AttemptFailed] = []  # skipped or failed before the first attempt
         try:
             async for item in self.services.router.route(
-                    messages, start_tier=start, max_tokens=config.max_tokens,
+                    messages, start_tier=start, max_tokens=self.max_tokens,
                     pinned=self.tier is not None or retry is not None):
                 if isinstance(item, TextReceived) and attempt is not None:  # the hot path
                     fragment = item.text
@@ -821,6 +837,12 @@ class ChatSession:
         for event in events:
             await self._persist(event)
         return events
+
+
+async def _swarm_tokens(store: Store, session_id: int) -> int:
+    """Tokens the swarm cycles started in this session used (their SwarmEnded rows)."""
+    rows = await store.session_events(session_id, kinds=("SwarmEnded",))
+    return sum(int(row.payload.get("used_tokens", 0) or 0) for row in rows)
 
 
 @dataclass(frozen=True)
