@@ -1,0 +1,154 @@
+"""The concierge on a recorded usage log replayed into a real store: the labelled
+recurring needs are found, the held-out part agrees with the labels, the unused and the
+never-useful skills are named, and a draft skill passes `tokenopt skills check`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from concierge_log import NOW, held_out, labels, load_log, read_log
+from conftest import run_cli
+
+from tokenopt_tui.config import SkillSettings
+from tokenopt_tui.core.concierge.draft import DraftError, write_draft
+from tokenopt_tui.core.concierge.gaps import group_texts
+from tokenopt_tui.core.concierge.report import Settings, build_report, render_text, suggestion
+from tokenopt_tui.core.skills.library import SkillLibrary
+from tokenopt_tui.core.skills.registry import Source
+from tokenopt_tui.store import Store
+
+SKILLS = {
+    "git-helper": ("Git: commits, branches, rebase, merge conflicts, stash, bisect, blame.",
+                   ["git", "commit", "branch", "rebase", "merge", "stash"]),
+    "sql-helper": ("SQL queries for postgres, mysql and sqlite: joins, indexes, windows.",
+                   ["sql", "postgres", "mysql", "sqlite", "join", "index"]),
+    "docker-helper": ("Docker containers, images, compose files and volumes.",
+                      ["docker", "container", "compose", "image", "volume"]),
+    "aria-moltbook": ("Posting to the Moltbook social network for agents.",
+                      ["moltbook", "molt", "agent social"]),
+    "weather-report": ("Weather forecasts for a city: rain, wind, temperature.",
+                       ["weather", "forecast", "rain", "temperature"]),
+}
+NOW_AT = datetime.fromisoformat(NOW).replace(tzinfo=UTC)
+
+
+def write_library(folder: Path) -> SkillLibrary:
+    for name, (description, tags) in SKILLS.items():
+        (folder / name).mkdir(parents=True)
+        (folder / name / "SKILL.md").write_text(
+            f"---\nname: {name}\ndescription: {json.dumps(description)}\n"
+            f"tags: {json.dumps(tags)}\n---\n"
+            f"# {name}\n\nSteps.\n", encoding="utf-8")
+    return SkillLibrary.from_sources(SkillSettings(), [Source("test", folder)])
+
+
+async def report_for(tmp_path: Path, **settings: int) -> dict:
+    library = write_library(tmp_path / "skills")
+    async with await Store.open(tmp_path / "t.db") as store:
+        await load_log(store, tmp_path / "t.db")
+        return await build_report(store, library, Settings(**settings), now=NOW_AT)
+
+
+def pairwise_f1(groups: list[list[int]], gold: list[str]) -> float:
+    """Agreement of a grouping with the labels: F1 over pairs put together."""
+    label = {i: g for g, members in enumerate(groups) for i in members}
+    tp = fp = fn = 0
+    for i, j in itertools.combinations(range(len(gold)), 2):
+        together, same = label[i] == label[j], gold[i] == gold[j]
+        tp += together and same
+        fp += together and not same
+        fn += same and not together
+    return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+async def test_finds_the_labelled_needs_and_the_unused_skills(tmp_path: Path) -> None:
+    report = await report_for(tmp_path)
+    need = labels()
+    rows = {r["id"]: r for r in read_log()}
+    by_text = {r["text"]: need[i] for i, r in rows.items()}
+    found = {}
+    for entry in report["gaps"]:
+        members = [by_text[e["text"]] for e in entry["evidence"]]
+        top = max(set(members), key=members.count)
+        found[top] = entry
+        assert members.count(top) / len(members) >= 0.75, (entry["name"], members)
+    assert {"tls", "cron", "regex", "nginx-proxy", "pandas"} <= set(found)
+    assert not any(k.startswith("one-off") for k in found)
+    tls = found["tls"]
+    assert tls["count"] >= 9 and "cert" in tls["name"]
+    expected = sum(sum(r["tokens"]) for r in rows.values()
+                   if need[r["id"]] == "tls" and r["text"] in
+                   {e["text"] for e in tls["evidence"]})
+    assert tls["tokens"] >= expected > 0  # escalated ones were answered twice
+    assert tls["evidence"][0]["message_id"] > 0 and tls["first"] <= tls["last"]
+    # requests found wanting: the docker skill's answers and the TLS ones
+    wanting = {max(set(ms := [by_text[e["text"]] for e in w["evidence"]]), key=ms.count)
+               for w in report["wanting"]}
+    assert "docker" in wanting
+    assert [u["name"] for u in report["never_useful"]] == ["docker-helper"]
+    assert report["never_useful"][0]["loads"] == 5
+    assert [u["name"] for u in report["unused"]] == ["aria-moltbook", "weather-report"]
+    text = render_text(report)
+    assert "aria-moltbook: loaded 0 times in 30 days" in text
+    assert f"{tls['count']} requests matched nothing" in text
+
+
+async def test_day_window_makes_an_old_skill_unused(tmp_path: Path) -> None:
+    report = await report_for(tmp_path, days=5)  # since 10-31 noon: only git loads
+    since = "2026-10-31T12"
+    assert report["requests"] == sum(r["at"] >= since for r in read_log())
+    names = [u["name"] for u in report["unused"]]
+    assert names == ["aria-moltbook", "docker-helper", "sql-helper", "weather-report"]
+    docker = next(u for u in report["unused"] if u["name"] == "docker-helper")
+    assert docker["last_loaded"].startswith("2026-10-27") and docker["days"] == 5
+
+
+def test_grouping_agrees_with_the_labels_on_the_held_out_part() -> None:
+    need = labels()
+    rows = [r for r in read_log() if not r.get("skills") and held_out(r["id"])]
+    gold = [need[r["id"]] for r in rows]
+    embedding = pairwise_f1(group_texts([r["text"] for r in rows], "embedding"), gold)
+    fuzzy = pairwise_f1(group_texts([r["text"] for r in rows], "fuzzy"), gold)
+    print(f"held out: {len(rows)} requests, pairwise F1 embedding {embedding:.3f}, "
+          f"rapidfuzz {fuzzy:.3f}")
+    assert embedding >= 0.7 and embedding > fuzzy
+
+
+async def test_untrusted_request_text_is_made_safe(tmp_path: Path) -> None:
+    rows = read_log()[:0] + [
+        {"id": f"x{i}", "session": 1, "at": "2026-11-01T10:00:00Z", "skills": [],
+         "text": f"kubernetes ingress \x1b[31mred\x1b]8;;http://x\x07 question {i}",
+         "tokens": [100, 50], "after": []} for i in range(4)]
+    async with await Store.open(tmp_path / "t.db") as store:
+        await load_log(store, tmp_path / "t.db", rows)
+        report = await build_report(store, None, Settings(), now=NOW_AT)
+    text = render_text(report)
+    assert "\x1b" not in text and "\x07" not in text and "kubernetes" in text
+
+
+async def test_empty_store_reports_nothing(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "t.db") as store:
+        report = await build_report(store, None, Settings(), now=NOW_AT)
+    assert report["requests"] == 0 and report["gaps"] == [] and report["unused"] == []
+    assert "none" in render_text(report)
+
+
+async def test_draft_passes_skills_check_and_never_overwrites(
+        tmp_path: Path, xdg_env: dict[str, str]) -> None:
+    report = await report_for(tmp_path)
+    entry = suggestion(report, "1")
+    assert entry is not None and suggestion(report, entry["name"]) == entry
+    skills_dir = tmp_path / "data" / "tokenopt" / "skills"
+    path = write_draft(skills_dir, entry)
+    assert path == skills_dir / entry["name"] / "SKILL.md"
+    checked = run_cli(["skills", "check", str(skills_dir), "--json"], xdg_env, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["ok"] == [entry["name"]]
+    before = path.read_text(encoding="utf-8")
+    with pytest.raises(DraftError, match="already exists"):
+        write_draft(skills_dir, entry)
+    assert path.read_text(encoding="utf-8") == before
