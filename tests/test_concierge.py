@@ -152,3 +152,34 @@ async def test_draft_passes_skills_check_and_never_overwrites(
     with pytest.raises(DraftError, match="already exists"):
         write_draft(skills_dir, entry)
     assert path.read_text(encoding="utf-8") == before
+
+
+async def test_cli_report_json_and_draft(tmp_path: Path, xdg_env: dict[str, str]) -> None:
+    """The real command on a store of the log, with the bundled skills as the library:
+    what a bundled skill now covers is no longer a gap; a draft is written once."""
+    db = tmp_path / "data" / "tokenopt" / "tokenopt.db"
+    db.parent.mkdir(parents=True)
+    async with await Store.open(db) as store:
+        await load_log(store, db)
+    days = (datetime.now(UTC) - datetime(2026, 10, 1, tzinfo=UTC)).days
+    shown = run_cli(["concierge", "--json", "--days", str(days)], xdg_env, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    assert report["requests"] == len(read_log())
+    assert "aria-cron" in report["covered_now"]  # the cron requests match it today
+    assert any("regex" in g["name"] for g in report["gaps"])
+    assert "aria-moltbook" in {u["name"] for u in report["unused"]}
+    text = run_cli(["concierge", "--days", str(days)], xdg_env, timeout=120)
+    assert "aria-moltbook: loaded 0 times in" in text.stdout
+    drafted = run_cli(["concierge", "draft", "1", "--days", str(days)], xdg_env, timeout=120)
+    assert drafted.returncode == 0, drafted.stderr
+    name = report["gaps"][0]["name"]
+    path = tmp_path / "data" / "tokenopt" / "skills" / name / "SKILL.md"
+    assert str(path) in drafted.stdout and path.is_file()
+    checked = run_cli(["skills", "check", str(path.parent)], xdg_env, timeout=120)
+    assert checked.returncode == 0 and "1 skill(s) OK" in checked.stdout, checked.stdout
+    after = run_cli(["concierge", "--json", "--days", str(days)], xdg_env, timeout=120)
+    assert name in json.loads(after.stdout)["covered_now"]  # the draft now matches them
+    again = run_cli(["concierge", "--draft", name, "--days", str(days)], xdg_env, timeout=120)
+    assert again.returncode == 2 and "no suggestion" in again.stderr
+    assert path.read_text(encoding="utf-8").startswith("---\nname: " + name)

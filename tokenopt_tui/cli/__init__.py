@@ -27,7 +27,8 @@ Command = Callable[["argparse.Namespace", "Config", "Paths"], int]
 #: Each command's module (imported on use) has `run(args, config, paths) -> exit code`.
 COMMANDS = {"chat": "chat", "ask": "ask", "doctor": "doctor", "model": "model",
             "skills": "skills", "history": "history", "export": "history",
-            "stats": "history", "bench": "bench", "agents": "agents", "cache": "cache"}
+            "stats": "history", "bench": "bench", "agents": "agents", "cache": "cache",
+            "concierge": "concierge"}
 #: Commands that may run the local model: OpenBLAS is preloaded before they start.
 MODEL_COMMANDS = frozenset({"chat", "ask", "model", "bench"})
 
