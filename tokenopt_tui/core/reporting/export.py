@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tokenopt_tui.core.presenter import stored_timeline_line
+from tokenopt_tui.core.reporting.swarm_units import fold_swarms, timeline
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.core.text import json_dumps_safe, terminal_safe
 from tokenopt_tui.store import HistoryRow, MessageRow, Store
@@ -62,6 +63,8 @@ async def session_data(store: Store, session_id: int,
         "messages": [message_dict(m) for m in messages],
         "events": [{"created_at": e.created_at, "kind": e.kind, **{
             k: v for k, v in e.payload.items() if k != "kind"}} for e in events],
+        # Each swarm cycle as one unit with its phases (folded from the events above).
+        "swarms": [u.to_dict() for u in fold_swarms((e.kind, e.payload) for e in events)],
     }
     return data if secrets is None else scrub_strings(data, secrets.scrub)
 
@@ -100,8 +103,10 @@ def to_markdown(data: dict[str, Any]) -> str:
             meta.append("interrupted")
         suffix = f" ({', '.join(meta)})" if meta else ""
         lines += [f"## {who}{suffix}", "", m["content"], ""]
-    timeline = [(e["created_at"], line) for e in data["events"]
-                if (line := event_line(e)) is not None]
-    if timeline:
-        lines += ["## Timeline", ""] + [f"- {at}: {line}" for at, line in timeline] + [""]
+    # A swarm cycle is one entry (task, verdict, tokens) with its phases nested under it.
+    entries = timeline((str(e.get("created_at", "")), str(e.get("kind", "")), e)
+                       for e in data["events"])
+    if entries:
+        lines += ["## Timeline", ""] + [f"- {at}: {text}".replace("\n  ", "\n  - ")
+                                        for at, text in entries] + [""]
     return terminal_safe("\n".join(lines))

@@ -48,6 +48,11 @@ if TYPE_CHECKING:  # imported on first use: neither Markdown nor the events (and
         ReplyRated,
         SessionHalted,
         SkillLoaded,
+        SwarmEnded,
+        SwarmPhaseEnded,
+        SwarmPhaseStarted,
+        SwarmPhaseToken,
+        SwarmPlanned,
         TierChosen,
         TierFailed,
         TokenReceived,
@@ -99,6 +104,19 @@ class BudgetSource(Protocol):
     def estimate_next(self, draft: str) -> int: ...
 
 
+class SwarmRun(Protocol):
+    """A swarm cycle as the chat drives it (core/swarm/cycle.py): its events, and a way
+    to stop it that lets it end its phases and settle its reservation."""
+
+    def run(self) -> AsyncIterator[Event]: ...
+    def cancel(self) -> None: ...
+
+
+#: The words the classifier's first routing reason carries for a complex request
+#: (core/session.py: f"{task_type}, {complexity} complexity").
+HIGH_COMPLEXITY = ", high complexity"
+
+
 class ChatScreen(Screen[None]):
     """The main screen; see the module docstring for who owns what."""
 
@@ -111,6 +129,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+up", "retry_up", "Retry up", id="retry-up"),
         Binding("ctrl+y", "rate_good", "Good", id="rate-good"),
         Binding("ctrl+f", "rate_bad", "Bad", id="rate-bad"),
+        # Shown only after a request the classifier rated high complexity (swarm on).
+        Binding("ctrl+s", "swarm_offer", "Swarm it", id="swarm-offer"),
     ]
     #: Actions that need a reply on screen (hidden before, dimmed while one streams).
     REPLY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"retry_up", "rate_good", "rate_bad"})
@@ -158,6 +178,11 @@ class ChatScreen(Screen[None]):
         self._keyless: list[tuple[str, int]] = []  # (variable, tier) skipped, not announced
         self.attachment: str | None = None  # a multi-line paste waiting to be sent
         self.attachment_tokens = 0
+        self.swarm_enabled = False  # the App sets it from the config: offers /swarm
+        self.swarm: SwarmRun | None = None  # the cycle running (Esc cancels it)
+        self.swarm_cancelled = False
+        self.last_request = ""  # the last text sent (what Ctrl+S hands to /swarm)
+        self.swarm_offer: str | None = None  # a complex request offered to /swarm
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -249,6 +274,8 @@ class ChatScreen(Screen[None]):
             return self.attachment is not None  # hidden from the footer until a paste waits
         if action in self.REPLY_ACTIONS:
             return None if self.replying else self.has_reply
+        if action == "swarm_offer":
+            return None if self.replying else self.swarm_offer is not None
         return True
 
     def set_input_enabled(self, enabled: bool, placeholder: str | None = None) -> None:
@@ -410,6 +437,8 @@ class ChatScreen(Screen[None]):
         self.prompt.clear()
         self.messages.add(UserMessage(text))
         self.messages.anchor()  # the user just acted: follow the conversation again
+        self.last_request, self.swarm_offer = text, None
+        self.refresh_bindings()
         self.post_message(self.SendRequested(text))
 
     def action_toggle_sidebar(self) -> None:
@@ -428,6 +457,14 @@ class ChatScreen(Screen[None]):
 
     def action_rate_bad(self) -> None:
         self.post_message(self.CommandRequested("/bad"))
+
+    def action_swarm_offer(self) -> None:
+        """Ctrl+S after the offer: the complex request goes to /swarm (the user's choice,
+        never made for them)."""
+        task, self.swarm_offer = self.swarm_offer, None
+        self.refresh_bindings()
+        if task:
+            self.post_message(self.CommandRequested(f"/swarm {task}"))
 
     # -- replies ------------------------------------------------------------------
 
@@ -476,8 +513,102 @@ class ChatScreen(Screen[None]):
                 self.budget_panel.set_usage(session.tokens_used, session.budget)
             if completed or (reply is not None and reply.is_attached):
                 self.has_reply = True
+            if playing.complex and self.swarm_enabled and self.last_request:
+                self.offer_swarm(self.last_request)
             self.refresh_bindings()
             self._update_estimate()
+
+    def offer_swarm(self, task: str) -> None:
+        """One line after a request the classifier rated high complexity: the cycle is
+        offered, never run without the user asking."""
+        self.swarm_offer = task
+        self.add_notice("complex task: /swarm it? Ctrl+S runs Explorer → Worker → "
+                        "Validator on it, inside a reserved budget.")
+
+    # -- swarm cycles ---------------------------------------------------------------
+
+    async def play_swarm(self, session: BudgetSource, task: str, cycle: SwarmRun) -> None:
+        """Render one swarm cycle: its plan, a collapsible part per phase, its end.
+
+        Esc calls `cycle.cancel()` (the App routes it here through `swarm`); the cycle
+        ends its phases as cancelled and the parts stay. If the events stop without an
+        end (the worker cancelled), the running parts are marked cancelled here."""
+        from tokenopt_tui.ui.widgets.swarm import SwarmView
+
+        self.replying = True
+        self.swarm, self.swarm_cancelled, self.swarm_offer = cycle, False, None
+        view = SwarmView(task, self.tier_label)
+        await self.messages.mount(view)
+        self.messages.anchor()
+        self.status.begin(None, "swarm", "")
+        events = cycle.run()
+        try:
+            try:
+                async for event in events:
+                    play = self._swarm_table().get(type(event))
+                    if play is None:
+                        self.show_event(event)
+                    else:
+                        await play(self, view, event)
+            finally:
+                close = getattr(events, "aclose", None)
+                if close is not None:
+                    await close()
+        finally:
+            await view.stopped()  # nothing if the cycle ended
+            self.swarm = None
+            self.replying = False
+            self.budget_panel.set_reserved(None)
+            self.budget_panel.set_usage(session.tokens_used, session.budget)
+            self.status.end(view.verdict or "cancelled")
+            self.refresh_bindings()
+            self._update_estimate()
+
+    def cancel_swarm(self) -> bool:
+        """Esc while a cycle runs: ask it to stop (True); False when none runs or it was
+        already asked (the App then cancels the worker itself)."""
+        if self.swarm is None or self.swarm_cancelled:
+            return False
+        self.swarm_cancelled = True
+        self.swarm.cancel()
+        self.status.end("cancelling…")
+        return True
+
+    async def _swarm_planned(self, view: Any, event: SwarmPlanned) -> None:
+        view.planned(event)
+        self.budget_panel.set_reserved(event.reserved_tokens)
+
+    async def _swarm_started(self, view: Any, event: SwarmPhaseStarted) -> None:
+        await view.phase_started(event)
+        self.status.begin(event.tier, self.tier_names.get(event.tier, ""),
+                          f"{event.role} · {event.agent}")
+
+    async def _swarm_token(self, view: Any, event: SwarmPhaseToken) -> None:
+        await view.phase_token(event.role, event.attempt, event.text)
+        self.status.tick()
+
+    async def _swarm_phase_ended(self, view: Any, event: SwarmPhaseEnded) -> None:
+        await view.phase_ended(event)
+        self.status.usage(event.tokens, event.cost_usd)
+
+    async def _swarm_ended(self, view: Any, event: SwarmEnded) -> None:
+        await view.ended(event)
+        self.budget_panel.set_reserved(None)
+
+    _SWARM: ClassVar[dict[type[Event], Callable[[Any, Any, Any], Awaitable[None]]]] = {}
+
+    @classmethod
+    def _swarm_table(cls) -> dict[type[Event], Callable[[Any, Any, Any], Awaitable[None]]]:
+        """The swarm events `play_swarm` draws itself (built with the first cycle)."""
+        if not cls._SWARM:
+            from tokenopt_tui.core import events as ev
+
+            cls._SWARM.update({
+                ev.SwarmPlanned: cls._swarm_planned, ev.SwarmPhaseStarted: cls._swarm_started,
+                ev.SwarmPhaseToken: cls._swarm_token,
+                ev.SwarmPhaseEnded: cls._swarm_phase_ended, ev.SwarmEnded: cls._swarm_ended,
+            })
+        return cls._SWARM
 
     async def _play_token(self, playing: _Playing, event: TokenReceived) -> None:
         if playing.reply is None:
@@ -486,6 +617,8 @@ class ChatScreen(Screen[None]):
         self.status.tick()
 
     async def _play_chosen(self, playing: _Playing, event: TierChosen) -> None:
+        if not playing.chosen and event.reasons and event.reasons[0].endswith(HIGH_COMPLEXITY):
+            playing.complex = True
         self.route_log.append(event)
         self.announce_missing_keys()  # above the reply it explains
         playing.chosen = True
@@ -645,3 +778,4 @@ class _Playing:
     failed: bool = False
     prepared: bool = False
     chosen: bool = False
+    complex: bool = False  # the classifier rated the request high complexity

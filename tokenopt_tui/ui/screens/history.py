@@ -289,8 +289,9 @@ class SessionViewScreen(Screen[None]):
         """Transcript and timeline; a long session shows its last messages first."""
         import asyncio
 
-        from tokenopt_tui.core.presenter import TIMELINE_KINDS, stored_timeline_line
+        from tokenopt_tui.core.presenter import TIMELINE_KINDS
         from tokenopt_tui.core.reporting.export import history_dict, message_dict, to_markdown
+        from tokenopt_tui.core.reporting.swarm_units import timeline
 
         store = self.services.store
         total = await store.message_count(self.row.id)
@@ -304,8 +305,9 @@ class SessionViewScreen(Screen[None]):
         if hidden:
             transcript = (f"[{hidden:,} earlier messages not shown: F4 shows all]\n\n"
                           + transcript)
-        lines = [f"{e.created_at[11:19]} {line}" for e in events
-                 if (line := stored_timeline_line(e.kind, e.payload)) is not None]
+        # A swarm cycle is one entry: its task, verdict and tokens, its phases under it.
+        lines = [f"{at[11:19]} {text}".replace("\n", "\n         ") for at, text in
+                 timeline((e.created_at, e.kind, e.payload) for e in events)]
         scrub = self.services.secrets.scrub  # rows stored before keys were scrubbed
         area = self.query_one("#transcript", TextArea)
         area.load_text(terminal_safe(scrub(transcript)))

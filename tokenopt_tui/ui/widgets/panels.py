@@ -214,6 +214,8 @@ class BudgetPanel(Panel):
         self.free_text: str | None = None
         #: The session's thresholds (set once its config is known; defaults until then).
         self.thresholds = BudgetThresholds()
+        #: Tokens a running swarm cycle holds out of the budget (None: no cycle runs).
+        self.reserved: int | None = None
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -245,7 +247,10 @@ class BudgetPanel(Panel):
     @property
     def figures_pieces(self) -> list[str]:
         # Rounded down, so the figure never shows a band the colour does not (89.6 → 89).
-        return [f"{self.used:,} / {self.budget:,} tokens", f" ({math.floor(self.percent)}%)"]
+        pieces = [f"{self.used:,} / {self.budget:,} tokens", f" ({math.floor(self.percent)}%)"]
+        if self.reserved is not None:
+            pieces.append(f" · reserved {self.reserved:,}")
+        return pieces
 
     @property
     def figures(self) -> str:
@@ -290,6 +295,13 @@ class BudgetPanel(Panel):
         self.query_one(ProgressBar).update(total=max(budget, 1), progress=min(used, budget))
         self._paint_band()
         self._refresh_estimate()
+
+    def set_reserved(self, tokens: int | None) -> None:
+        """A swarm cycle's reservation while it runs (None once it has settled)."""
+        self.reserved = tokens
+        self.set_class(tokens is not None, "-reserved")
+        if self.is_mounted:
+            self.query_one(".budget-figures", FitText).set_lines([self.figures_pieces])
 
     def _paint_band(self) -> None:
         band = self.band
