@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,14 @@ async def _reply(store: Store, sid: int, at: str, tokens: list[int], stamps: _St
     stamps.add("model_calls", call, at, "started_at")
     stamps.add("events", event, at)
     return reply
+
+
+def recent(rows: list[dict[str, Any]], days_ago: int = 4) -> list[dict[str, Any]]:
+    """The log moved in time so that its last request was `days_ago` days ago."""
+    last = max(datetime.fromisoformat(r["at"]) for r in rows)
+    shift = datetime.now(UTC) - timedelta(days=days_ago) - last
+    return [{**r, "at": (datetime.fromisoformat(r["at"]) + shift).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")} for r in rows]
 
 
 async def load_log(store: Store, db_path: Path, rows: list[dict[str, Any]] | None = None

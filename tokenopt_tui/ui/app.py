@@ -62,6 +62,7 @@ class TokenoptApp(App[None]):
         Binding("ctrl+o", "show_skills", "Skills", id="show-skills"),
         Binding("ctrl+g", "show_history", "History", id="show-history"),
         Binding("ctrl+t", "show_dashboard", "Dashboard", id="show-dashboard"),
+        Binding("f6", "show_concierge", "Concierge", id="show-concierge", show=False),
     ]
 
     def __init__(self, services: Services, *, session_type: SessionType = "direct_chat",
@@ -164,6 +165,8 @@ class TokenoptApp(App[None]):
                             "sessions (/history)", self.action_show_history)
         yield SystemCommand("Dashboard", "Costs, tiers, skills and the plan's success "
                             "criteria (/stats)", self.action_show_dashboard)
+        yield SystemCommand("Concierge", "Missing skills (requests no skill matched) and "
+                            "unused ones; d drafts a skill (F6)", self.action_show_concierge)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -266,6 +269,11 @@ class TokenoptApp(App[None]):
         from tokenopt_tui.ui.screens.dashboard import DashboardScreen
 
         self._open_store_screen(DashboardScreen)
+
+    def action_show_concierge(self) -> None:
+        from tokenopt_tui.ui.screens.concierge import ConciergeScreen
+
+        self._open_store_screen(ConciergeScreen)
 
     def on_history_screen_resume_requested(self, message: ResumeRequested) -> None:
         self.resume_session(message.session_id)
