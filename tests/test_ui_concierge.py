@@ -1,6 +1,7 @@
 """The Concierge screen, driven by Pilot on a real store: F6 opens it (Ctrl+K is the
 prompt's delete-to-end-of-line), an empty store gets its explanation, a recorded usage
-log lists the needs with their evidence, `d` writes a draft (a toast names the path; never twice), Esc closes."""
+log lists the needs with their evidence, `d` writes a draft (a toast names the path;
+never twice), Esc closes."""
 
 from __future__ import annotations
 
