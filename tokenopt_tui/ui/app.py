@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported when first used: the chat paints before any of the
 
     from tokenopt_tui.core.providers.discovery import LocalServer
     from tokenopt_tui.core.session import ChatSession
+    from tokenopt_tui.ui.screens.chat import SwarmRun
     from tokenopt_tui.ui.screens.history import HistoryScreen
     from tokenopt_tui.wiring import Services
 
@@ -47,6 +48,8 @@ FALLBACK_THEME = "tokenopt-dark"
 EXIT_BAD_SETUP = 2
 
 LocalServerFinder = Callable[[], Awaitable["Sequence[LocalServer]"]]
+#: Builds the swarm cycle for a task in a session (tests pass a scripted one).
+SwarmFactory = Callable[["ChatSession", str], "SwarmRun"]
 
 
 class TokenoptApp(App[None]):
@@ -86,6 +89,8 @@ class TokenoptApp(App[None]):
         self.session: ChatSession | None = None
         self.theme_warnings: list[str] = self._install_themes()
         self._chat: ChatScreen | None = None
+        #: How /swarm builds its cycle (None: core.swarm's real one).
+        self.swarm_factory: SwarmFactory | None = None
 
     # -- themes -------------------------------------------------------------------
 
@@ -140,6 +145,7 @@ class TokenoptApp(App[None]):
     def get_default_screen(self) -> Screen[None]:
         budgets = self.services.config.budgets
         self._chat = ChatScreen(self.session_type, budgets.get(self.session_type, 0))
+        self._chat.swarm_enabled = getattr(self.services.config.swarm, "enabled", True)
         return self._chat
 
     @property
@@ -159,6 +165,8 @@ class TokenoptApp(App[None]):
                             self.request_compact)
         yield SystemCommand("New session", "Start a new session (seeded with a summary "
                             "when this one is halted)", self.action_new_session)
+        yield SystemCommand("Swarm", "Explorer → Worker → Validator on a task, inside a "
+                            "reserved budget (/swarm TASK)", self.chat.prefill_swarm)
         yield SystemCommand("Skills", "Browse skills, read a body (/skills)",
                             self.action_show_skills)
         yield SystemCommand("History", "Search, open, resume, rename, delete or export past "
@@ -391,7 +399,8 @@ class TokenoptApp(App[None]):
         message whole, `/retry up` asks the last request again one tier up, `/good` and
         `/bad` rate the last reply (the chat's keys post these too), `/skill NAME[#section]`
         sends that skill or section with the next request, `/nocache` asks a model even
-        when the result cache holds an answer to the next request."""
+        when the result cache holds an answer to the next request, `/swarm TASK` runs the
+        Explorer → Worker → Validator cycle on TASK."""
         words = message.text.split()
         tiers = len(self.services.config.tiers)
         if words[0] == "/why":
@@ -411,6 +420,8 @@ class TokenoptApp(App[None]):
         elif words[0] == "/nocache" and len(words) == 1 and self.session is not None:
             self.session.skip_cache_once = True  # the result cache is skipped once
             self.chat.add_notice("Your next request goes to a model, not the result cache.")
+        elif words[0] == "/swarm":
+            self.request_swarm(message.text.partition(" ")[2].strip())
         elif words[0] == "/history" and len(words) == 1:
             self.action_show_history()
         elif words[0] == "/stats" and len(words) == 1:
@@ -429,8 +440,8 @@ class TokenoptApp(App[None]):
                 self.chat.add_error(f"/tier takes a number from 1 to {tiers}, or 'auto'.")
         else:
             self.chat.add_error(f"Unknown command {message.text!r}: try /compact, /new, "
-                                "/skills, /skill NAME[#section], /history, /stats, /show ID, "
-                                "/tier N, /tier auto, /nocache, "
+                                "/skills, /skill NAME[#section], /swarm TASK, /history, "
+                                "/stats, /show ID, /tier N, /tier auto, /nocache, "
                                 "/retry up, /good, /bad or /why.")
 
     def queue_skill(self, spec: str) -> None:
@@ -479,6 +490,38 @@ class TokenoptApp(App[None]):
             status = await FreeQuota(services.config.quota, lambda: services.store).status()
             line = free_line(status)
         self.chat.budget_panel.set_free_quota(line)
+
+    def request_swarm(self, task: str) -> None:
+        """/swarm TASK: the Explorer → Worker → Validator cycle on TASK, in this session's
+        budget (never while a reply streams)."""
+        if not task:
+            self.chat.add_error("/swarm takes a task: /swarm TASK (e.g. /swarm write a "
+                                "backup script for ~/notes and check it).")
+            return
+        if self.session is None or self.chat.replying:
+            self.notify("A reply is still streaming: start the swarm after it ends.",
+                        severity="warning", markup=False)
+            return
+        from tokenopt_tui.ui.widgets.message import UserMessage
+
+        self.chat.messages.add(UserMessage(f"/swarm {task}"))
+        self.chat.messages.anchor()
+        self.swarm(task)
+
+    @work(exclusive=True, group="reply", exit_on_error=False, name="swarm")
+    async def swarm(self, task: str) -> None:
+        """Run the cycle and render it; Esc asks it to stop (see action_cancel_reply)."""
+        session = self.session
+        if session is None:
+            return
+        from tokenopt_tui.core.swarm.envelope import SwarmRefused
+
+        factory = self.swarm_factory or _real_swarm
+        try:
+            await self.chat.play_swarm(session, task, factory(session, task))
+        except SwarmRefused as exc:  # too little budget left: nothing was sent or stored
+            self.chat.add_error(f"/swarm: {exc}")
+        await self.refresh_spend()
 
     def request_retry_up(self) -> None:
         """Ctrl+Up or /retry up: never while a reply streams (it would be cancelled)."""
@@ -594,7 +637,11 @@ class TokenoptApp(App[None]):
         return True
 
     def action_cancel_reply(self) -> None:
-        """Esc: stop the reply; the core keeps the partial text, marked interrupted."""
+        """Esc: stop the reply; the core keeps the partial text, marked interrupted. A
+        swarm cycle is asked to stop first (it ends its phases and settles its budget);
+        a second Esc cancels its worker outright."""
+        if self._chat is not None and self._chat.cancel_swarm():
+            return
         self.workers.cancel_group(self, "reply")
 
     # -- the one place worker failures are reported ---------------------------------
@@ -616,3 +663,10 @@ class TokenoptApp(App[None]):
         self.chat.add_error(f"{event.worker.name} failed: {error}", where)
         self.notify(str(error), title=f"{event.worker.name} failed", severity="error",
                     timeout=10, markup=False)
+
+
+def _real_swarm(session: ChatSession, task: str) -> SwarmRun:
+    """The core's cycle for `task`, started from `session` (imported on first use)."""
+    from tokenopt_tui.core.swarm.cycle import SwarmCycle
+
+    return SwarmCycle(session.services, session, task)

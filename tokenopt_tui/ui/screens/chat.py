@@ -458,6 +458,12 @@ class ChatScreen(Screen[None]):
     def action_rate_bad(self) -> None:
         self.post_message(self.CommandRequested("/bad"))
 
+    def prefill_swarm(self) -> None:
+        """The palette's "Swarm": the prompt starts the command; the user types the task."""
+        self.prompt.value = "/swarm "
+        self.prompt.cursor_position = len(self.prompt.value)
+        self.prompt.focus()
+
     def action_swarm_offer(self) -> None:
         """Ctrl+S after the offer: the complex request goes to /swarm (the user's choice,
         never made for them)."""
@@ -555,12 +561,15 @@ class ChatScreen(Screen[None]):
                 if close is not None:
                     await close()
         finally:
-            await view.stopped()  # nothing if the cycle ended
+            if view.plan_text or view.parts:
+                await view.stopped()  # nothing if the cycle ended
+            else:  # refused before its plan: the App says why
+                await view.remove()
             self.swarm = None
             self.replying = False
             self.budget_panel.set_reserved(None)
             self.budget_panel.set_usage(session.tokens_used, session.budget)
-            self.status.end(view.verdict or "cancelled")
+            self.status.end(view.verdict or ("cancelled" if view.plan_text else "not started"))
             self.refresh_bindings()
             self._update_estimate()
 
