@@ -183,3 +183,18 @@ async def test_cli_report_json_and_draft(tmp_path: Path, xdg_env: dict[str, str]
     again = run_cli(["concierge", "--draft", name, "--days", str(days)], xdg_env, timeout=120)
     assert again.returncode == 2 and "no suggestion" in again.stderr
     assert path.read_text(encoding="utf-8").startswith("---\nname: " + name)
+
+
+def test_config_sets_the_window_and_a_bad_value_is_named(tmp_path: Path,
+                                                         xdg_env: dict[str, str]) -> None:
+    config = tmp_path / "config" / "tokenopt" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[concierge]\nunused_days = 45\nmin_group = 4\n", encoding="utf-8")
+    shown = run_cli(["concierge", "--json"], xdg_env, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    assert (report["days"], report["min_group"]) == (45, 4)
+    config.write_text("[concierge]\nunused_days = 0\n", encoding="utf-8")
+    bad = run_cli(["concierge"], xdg_env, timeout=120)
+    assert bad.returncode == 2 and "concierge.unused_days" in bad.stderr
+    assert str(config) in bad.stderr

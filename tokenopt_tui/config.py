@@ -145,6 +145,16 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class ConciergeSettings:
+    """The concierge (core/concierge): the days a skill may go unloaded before it is a
+    deprecation candidate (also the report's window), and the fewest requests that make
+    a recurring need."""
+
+    unused_days: int = 30
+    min_group: int = 3
+
+
+@dataclass(frozen=True)
 class SwarmSettings:
     """The Explorer → Worker → Validator cycle (core/swarm): the envelope it reserves out
     of the parent session's budget (refused below `floor_tokens`), each role's share of
@@ -200,6 +210,7 @@ class Config:
     quota: QuotaSettings = field(default_factory=QuotaSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     swarm: SwarmSettings = field(default_factory=SwarmSettings)
+    concierge: ConciergeSettings = field(default_factory=ConciergeSettings)
     db_path: Path | None = None
     theme: str = "tokenopt-dark"
     #: $ per million tokens (input, output) for models whose server reports no cost.
@@ -373,6 +384,10 @@ SCHEMA: dict[str, Any] = {
         "worker_tier": check_int(0, 100),
         "validator_tier": check_int(0, 100),
         "stall_ratio": check_number(0.5, 1),
+    },
+    "concierge": {
+        "unused_days": check_int(1, 3_650),
+        "min_group": check_int(2, 1_000),
     },
     "paths": {"db": check_text},
     "agents_enabled": check_bool,
@@ -606,6 +621,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
         quota=_quota(data.get("quota", {})),
         cache=CacheSettings(**data.get("cache", {})),
         swarm=_swarm(data.get("swarm", {})),
+        concierge=ConciergeSettings(**data.get("concierge", {})),
         db_path=Path(db).expanduser() if db else None,
         **plain,
     )

@@ -25,10 +25,11 @@ def add_parser(sub: Any) -> None:
     concierge.add_argument("name", nargs="?", help="with draft: a suggestion's name or number")
     concierge.add_argument("--draft", metavar="NAME|N", help="write this suggestion as a draft")
     concierge.add_argument("--json", action="store_true", help="print one JSON object instead")
-    concierge.add_argument("--days", type=int, default=30, metavar="N",
-                           help="look at the last N days (default 30)")
-    concierge.add_argument("--min-group", type=int, default=3, metavar="N",
-                           help="a recurring need has at least N requests (default 3)")
+    concierge.add_argument("--days", type=int, metavar="N",
+                           help="look at the last N days (default: concierge.unused_days, 30)")
+    concierge.add_argument("--min-group", type=int, metavar="N",
+                           help="a recurring need has at least N requests (default: "
+                                "concierge.min_group, 3)")
 
 
 def run(args: argparse.Namespace, config: Config, paths: Paths) -> int:
@@ -47,11 +48,13 @@ async def run_async(args: argparse.Namespace, config: Config, paths: Paths,
     if args.action == "draft" and not choice:
         err.write("tokenopt concierge draft: name a suggestion (its name or number)\n")
         return 2
-    if args.days < 1 or args.min_group < 2:
+    days = config.concierge.unused_days if args.days is None else args.days
+    min_group = config.concierge.min_group if args.min_group is None else args.min_group
+    if days < 1 or min_group < 2:
         err.write("tokenopt concierge: --days must be at least 1 and --min-group at least 2\n")
         return 2
     services = make_services(config, paths)
-    settings = Settings(days=args.days, min_group=args.min_group)
+    settings = Settings(days=days, min_group=min_group)
 
     async def work(store: Store) -> int:
         library = await asyncio.to_thread(lambda: services.skills)

@@ -76,7 +76,9 @@ class ConciergeScreen(Screen[None]):
                  now: datetime | None = None) -> None:
         super().__init__()
         self.services = services
-        self.settings = settings or Settings()
+        wanted = services.config.concierge
+        self.settings = settings or Settings(days=wanted.unused_days,
+                                             min_group=wanted.min_group)
         self.now = now
         self.report: dict[str, Any] | None = None
         self.entries: list[dict[str, Any]] = []
