@@ -28,9 +28,9 @@ Command = Callable[["argparse.Namespace", "Config", "Paths"], int]
 COMMANDS = {"chat": "chat", "ask": "ask", "doctor": "doctor", "model": "model",
             "skills": "skills", "history": "history", "export": "history",
             "stats": "history", "bench": "bench", "agents": "agents", "cache": "cache",
-            "concierge": "concierge"}
+            "concierge": "concierge", "swarm": "swarm"}
 #: Commands that may run the local model: OpenBLAS is preloaded before they start.
-MODEL_COMMANDS = frozenset({"chat", "ask", "model", "bench"})
+MODEL_COMMANDS = frozenset({"chat", "ask", "model", "bench", "swarm"})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tokenopt_tui.cli import concierge as concierge_cli
 
     concierge_cli.add_parser(sub)
+    from tokenopt_tui.cli import swarm as swarm_cli
+
+    swarm_cli.add_parser(sub)
     model = sub.add_parser("model", help="manage the local model")
     model.add_argument("action", choices=["prepare"])
     return parser
