@@ -411,3 +411,29 @@ async def test_swarm_refused_for_want_of_budget_says_so(tmp_path: Path) -> None:
         assert "budget" in error.message, error.message
         assert not app.chat.query(SwarmView)  # nothing was planned, nothing is shown
         assert app.chat.budget_panel.reserved is None
+
+
+async def test_escape_stops_the_real_cycle_and_keeps_what_it_wrote(tmp_path: Path) -> None:
+    fake = FakeProvider("word " * 300, chunk_size=5, delay=0.01)
+    services = pinned_services(tmp_path, fake)
+    async with TokenoptApp(services).run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        session = app.session
+        assert session is not None
+        await swarm(pilot, "/swarm describe the options for a home backup")
+        await wait_until(pilot, lambda: app.chat.query(SwarmPart)
+                         and len(app.chat.query(SwarmPart)[0].source) >= 40,
+                         what="the explorer streaming", timeout=20)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.chat.replying, what="the cycle to stop",
+                         timeout=20)
+        await wait_idle(pilot)
+        view = app.chat.query_one(SwarmView)
+        assert view.verdict == "cancelled"
+        [part] = view.query(SwarmPart)  # the worker never started
+        assert part.verdict == "cancelled" and part.source.startswith("word word")
+        assert len(fake.calls) == 1
+        ended = [r for r in await services.store.session_events(session.session_id)
+                 if r.kind == "SwarmEnded"]
+        assert ended[0].payload["verdict"] == "cancelled"
+        assert session.tokens_used == ended[0].payload["used_tokens"] > 0  # charged, settled
