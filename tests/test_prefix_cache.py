@@ -166,3 +166,35 @@ async def test_a_changed_early_message_reuses_only_the_common_part(providers) ->
     assert usage.cached_tokens == shared and 0 < shared < usage.prompt_tokens // 2
     expected, _ = await _ask(plain, after)
     assert text == expected
+
+
+@pytest.mark.model
+@module_loop
+async def test_windowed_layers_match_mlx_lms_own_cache_past_the_window(providers) -> None:
+    """The sliding-window layers attend only over the window (so a long chat's first
+    token does not slow down with the history) yet stay trimmable and exact: the same
+    logits as mlx-lm's own (rotating) cache, before and after a trim past the window."""
+    cached, _ = providers
+    model = cached._loaded[0]
+
+    def run() -> tuple[float, float, tuple[int, ...], int]:
+        import mlx.core as mx
+        from mlx_lm.models.cache import make_prompt_cache, trim_prompt_cache
+
+        from tokenopt_tui.core.providers.prefix_cache import make_trimmable_cache
+
+        ids = [(i * 7919) % 20000 + 100 for i in range(640)]
+        upstream, ours = make_prompt_cache(model), make_trimmable_cache(model)
+        for cache in (upstream, ours):
+            model(mx.array([ids[:600]]), cache=cache)
+        expected = model(mx.array([ids[600:]]), cache=upstream)[:, -1, :]
+        got = model(mx.array([ids[600:]]), cache=ours)[:, -1, :]
+        first = mx.abs(expected - got).max().item()
+        trim_prompt_cache(ours, 40)  # what the prefix cache does every turn
+        mask_shape = tuple(ours[0].make_mask(40, window_size=None).shape)
+        again = model(mx.array([ids[600:]]), cache=ours)[:, -1, :]
+        return first, mx.abs(expected - again).max().item(), mask_shape, ours[0].window
+
+    first, after_trim, mask_shape, window = await cached._run(run)
+    assert first < 1e-3 and after_trim < 1e-3
+    assert mask_shape == (40, window + 39)  # 600 held, but only the window is read

@@ -58,15 +58,18 @@ def plan_reuse(held: Sequence[int], prompt: Sequence[int], *, trimmable: bool,
 
 
 def make_trimmable_cache(model: Any) -> list[Any]:
-    """mlx-lm's cache for `model`, with rotating layers made plain where that is exact
-    (see WINDOW_MASKED): a rotating cache stops being trimmable once it has wrapped,
-    i.e. after 512 tokens for Gemma 3, which would force a rebuild every turn."""
+    """mlx-lm's cache for `model`, with rotating layers made windowed where that is
+    exact (see WINDOW_MASKED): a rotating cache stops being trimmable once it has
+    wrapped, i.e. after 512 tokens for Gemma 3, which would force a rebuild every turn;
+    the windowed one keeps every token but attends only over the window."""
     from mlx_lm.models import cache as mlx_cache
 
-    plain: Any = mlx_cache.KVCache  # untyped upstream
+    from tokenopt_tui.core.providers.windowed_cache import WindowedKVCache
+
     cache: list[Any] = list(mlx_cache.make_prompt_cache(model))
     if getattr(model, "model_type", None) in WINDOW_MASKED:
-        cache = [plain() if isinstance(c, mlx_cache.RotatingKVCache) else c for c in cache]
+        cache = [WindowedKVCache(c.max_size) if isinstance(c, mlx_cache.RotatingKVCache)
+                 else c for c in cache]
     return cache
 
 
