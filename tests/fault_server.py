@@ -48,6 +48,7 @@ class FaultServer:
     drip_count: int = 100_000  # drip: how many tokens before it ends (normally never)
     lifetime_s: float = 120.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers_seen: list[dict[str, str]] = field(default_factory=list)  # lower-cased names
     counts: Counter[str] = field(default_factory=Counter)
     port: int = 0
     _server: asyncio.Server | None = None
@@ -124,6 +125,7 @@ class FaultServer:
         request = json.loads(body or b"{}")
         model = str(request.get("model", ""))
         self.requests.append(request)
+        self.headers_seen.append(headers)
         self.counts[model] += 1
         await self._respond(self.mode_for(model), model, writer, headers)
 

@@ -64,6 +64,7 @@ def test_file_and_environment_overrides(xdg_env, paths: Paths) -> None:
         ("[local]\nmax_tokns = 5\n", "unknown key 'local.max_tokns'"),
         ("[local]\nmax_tokens = 'many'\n", "key 'local.max_tokens': expected an integer"),
         ("[budgets]\ndirect_chat = -1\n", "key 'budgets.direct_chat'"),
+        ("[cache]\nprovider_response_cache = 'yes'\n", "key 'cache.provider_response_cache'"),
         ("[budgets]\ncron_job = 99\n", "key 'budgets.cron_job': 99 is out of range"),
         ("[thresholds]\nwarn_percent = 0\n", "key 'thresholds.warn_percent': 0 is out of range"),
         ("[thresholds]\ncompress_percent = 101\n", "key 'thresholds.compress_percent'"),

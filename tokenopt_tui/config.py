@@ -142,6 +142,9 @@ class CacheSettings:
     enabled: bool = True
     analysis_ttl_s: int = 86_400
     market_ttl_s: int = 3_600
+    #: Ask hosted tiers to answer a cacheable request from their own response cache
+    #: (OpenRouter's `X-OpenRouter-Cache: true`: a repeat is served at 0 tokens, $0).
+    provider_response_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,7 @@ SCHEMA: dict[str, Any] = {
         "enabled": check_bool,
         "analysis_ttl_s": check_int(1, 31_536_000),
         "market_ttl_s": check_int(1, 31_536_000),
+        "provider_response_cache": check_bool,
     },
     "swarm": {
         "reserve_tokens": check_int(100, 10_000_000),

@@ -48,6 +48,7 @@ from tokenopt_tui.core.faults import FailureKind
 from tokenopt_tui.core.ports import SessionDeps, agents_of
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Provider, Role, Usage, as_role
+from tokenopt_tui.core.providers.call_options import want_response_cache
 from tokenopt_tui.core.routing.classify import classify
 from tokenopt_tui.core.routing.router import (
     AttemptCut,
@@ -276,6 +277,7 @@ class ChatSession:
         pinned to `retry.to_tier`; it is not stored twice, and its earlier answers stay
         in the session but are not sent with it.
         """
+        want_response_cache(False)  # e.g. a summary call: only a cacheable request asks
         if self.halted or self.budget_state.level(self.tokens_used) == "halt":
             yield await self._halt(pending=text)
             return
@@ -334,6 +336,9 @@ class ChatSession:
                 yield event
             return
         answered: _Attempt | None = None  # the complete answer, to keep in the cache
+        # a cacheable request may also be answered from a hosted tier's response cache
+        want_response_cache(cache_plan is not None
+                            and config.cache.provider_response_cache)
         cut_short = False
         # --
         attempt: _Attempt | None = None
@@ -404,6 +409,7 @@ class ChatSession:
             if attempt is not None:
                 await asyncio.shield(self._finish(attempt, None, error="cancelled"))
             raise
+        want_response_cache(False)
         if cache_plan is not None and answered is not None and not cut_short:
             await self._cache_answer(cache_plan, answered)
         for event in await self._budget_events():

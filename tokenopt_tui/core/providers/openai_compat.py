@@ -18,6 +18,7 @@ from typing import Any
 from tokenopt_tui.config import Endpoint
 from tokenopt_tui.core.events import ModelPreparing
 from tokenopt_tui.core.providers.base import ChatMessage, ProviderError, Usage
+from tokenopt_tui.core.providers.call_options import response_cache_headers
 from tokenopt_tui.core.routing.quota import RateLimitReading, reading_from_headers
 from tokenopt_tui.core.secrets import Secrets
 from tokenopt_tui.core.text import terminal_safe
@@ -112,6 +113,7 @@ class OpenAICompatProvider:
             response = await self._api().chat.completions.create(
                 model=self.model, messages=payload, max_tokens=max_tokens, stream=True,
                 stream_options={"include_usage": True},
+                extra_headers=response_cache_headers() or None,
             )
             self._note_rate_limit(getattr(response, "response", None))
             async for chunk in response:
