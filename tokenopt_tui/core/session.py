@@ -141,6 +141,9 @@ class ChatSession:
         self._task_type: str | None = None  # the classifier's, for the dashboard
         #: Where the last request started (the classifier's tier, or the pinned one).
         self.last_start_tier: int | None = None
+        #: The classifier's complexity for the last request (the chat offers /swarm on
+        #: "high"); None before the first request.
+        self.last_complexity: str | None = None
         self._last_sent: list[ChatMessage] = []  # the last prompt, for PromptCompared
         #: Skills the user asked for (`/skill NAME[#section]`, `ask --skill`): sent with
         #: the next request, then forgotten.
@@ -310,6 +313,7 @@ class ChatSession:
         decision = classify(text, history_turns=len(self.context.entries) // 2,
                             neighbours=await routing_neighbours())
         self._task_type = decision.task_type
+        self.last_complexity = decision.complexity
         agent = await self._choose_agent(decision.task_type)
         if agent is not None:  # its prompt for this call only (not in the context)
             yield agent.event

@@ -101,6 +101,8 @@ class BudgetSource(Protocol):
     def budget(self) -> int: ...
     @property
     def halted(self) -> bool: ...
+    @property
+    def last_complexity(self) -> str | None: ...
     def estimate_next(self, draft: str) -> int: ...
 
 
@@ -110,11 +112,6 @@ class SwarmRun(Protocol):
 
     def run(self) -> AsyncIterator[Event]: ...
     def cancel(self) -> None: ...
-
-
-#: The words the classifier's first routing reason carries for a complex request
-#: (core/session.py: f"{task_type}, {complexity} complexity").
-HIGH_COMPLEXITY = ", high complexity"
 
 
 class ChatScreen(Screen[None]):
@@ -519,7 +516,8 @@ class ChatScreen(Screen[None]):
                 self.budget_panel.set_usage(session.tokens_used, session.budget)
             if completed or (reply is not None and reply.is_attached):
                 self.has_reply = True
-            if playing.complex and self.swarm_enabled and self.last_request:
+            if (session.last_complexity == "high" and completed
+                    and self.swarm_enabled and self.last_request):
                 self.offer_swarm(self.last_request)
             self.refresh_bindings()
             self._update_estimate()
@@ -626,8 +624,6 @@ class ChatScreen(Screen[None]):
         self.status.tick()
 
     async def _play_chosen(self, playing: _Playing, event: TierChosen) -> None:
-        if not playing.chosen and event.reasons and event.reasons[0].endswith(HIGH_COMPLEXITY):
-            playing.complex = True
         self.route_log.append(event)
         self.announce_missing_keys()  # above the reply it explains
         playing.chosen = True
@@ -787,4 +783,3 @@ class _Playing:
     failed: bool = False
     prepared: bool = False
     chosen: bool = False
-    complex: bool = False  # the classifier rated the request high complexity
