@@ -334,3 +334,119 @@ def test_bench_live_runs_two_tasks_on_the_real_models(
     optimized = data["pipelines"]["optimized"]
     assert optimized["failed"] == 0 and optimized["output_tokens"] > 0
     assert optimized["requests"] == 3
+
+
+# -- the swarm rows ---------------------------------------------------------------------
+
+GOOD_PY = "`tidy.py`:\n\n```python\ndef tidy(text: str) -> str:\n    return text.strip()\n```"
+BROKEN_PY = "`tidy.py`:\n\n```python\ndef tidy(text: str) -> str\n    return text.strip()\n```"
+
+
+def _complex(task_id: str, held_out: bool, workers: list[str], verdicts: list[str],
+             start_s: int = 40_000) -> dict[str, Any]:
+    return {"id": task_id, "session_type": "direct_chat", "start_s": start_s,
+            "held_out": held_out, "title": task_id, "probes": [],
+            "turns": [{"user": "Write a Python script `tidy.py` with a function `tidy` that "
+                       "strips text, and a test.", "reply": GOOD_PY, "tier": 3,
+                       "task_type": "code", "skills": []}],
+            "swarm": {"explorer": "1. strip(): pro: short; con: none.\nRecommend option 1.",
+                      "workers": workers, "verdicts": verdicts}}
+
+
+def _write_complex(folder: Path, first_worker: str = BROKEN_PY,
+                   verdicts: tuple[str, ...] = ("PASS",)) -> None:
+    """The small workload plus two complex tasks: one in each part."""
+    _write_workload(folder)
+    tasks = {"day.jsonl": _complex("complex-a", False, [first_worker, GOOD_PY], list(verdicts)),
+             "held_out.jsonl": _complex("complex-b", True, [GOOD_PY],
+                                        ["RETRY: no test", "PASS"], 41_000)}
+    for name, task in tasks.items():
+        with (folder / name).open("a") as fh:
+            fh.write(json.dumps(task) + "\n")
+
+
+def _swarm_run(folder: Path, config: Config | None = None) -> RunResult:
+    from tokenopt_tui.core.bench.workload import split_complex
+
+    day, complex_tasks = split_complex(load_workload(folder))
+    assert [t.id for t in complex_tasks] == ["complex-a", "complex-b"]
+    (result,) = asyncio.run(run_pipelines(day, config or Config(), None, ("with_swarm",),
+                                          complex_tasks=complex_tasks))
+    return result
+
+
+def test_the_swarm_section_comes_from_the_run_and_the_held_out_part_apart(
+        tmp_path: Path) -> None:
+    """Replayed Worker texts go through the cycle's real checks and verdict parser:
+    a broken first result is sent back (a retry), a good one passes first time; the
+    figures follow the workload, and the held-out task is reported on its own."""
+    from tokenopt_tui.core.bench.report import swarm_section
+
+    _write_complex(tmp_path / "broken")
+    result = _swarm_run(tmp_path / "broken")
+    a, b = result.swarm
+    assert (a.verdict, a.attempts, a.checks_failed, a.first_pass) == ("pass", 2, 1, False)
+    assert (b.verdict, b.attempts, b.checks_failed, b.validator_model_calls) == (
+        "pass", 2, 0, 2)  # the replayed verdict said RETRY once
+    assert a.single_tokens > 0 and a.call_tokens == sum(a.tokens_by_role.values())
+    assert set(a.tokens_by_role) == {"explorer", "worker", "validator"}
+    assert a.checks_ok and a.single_checks_ok
+    assert a.worker_tier is not None and a.cycle_meets_need == (a.worker_tier >= 3)
+    section = swarm_section([result])
+    assert section is not None
+    assert section.all.tasks == 2 and section.held_out.tasks == 1
+    assert section.held_out.cycle_tokens == b.call_tokens
+    assert section.all.cycle_tokens == a.call_tokens + b.call_tokens
+    assert (section.all.passed_first, section.all.passed, section.all.retries) == (0, 2, 2)
+    # The with_swarm row carries the day and one request per cycle, every role's calls.
+    cycle_rows = [r for r in result.requests if r.task_id.startswith("complex")]
+    assert sum(c.prompt_tokens + c.completion_tokens for r in cycle_rows for c in r.calls) == (
+        section.all.cycle_tokens)
+
+    _write_complex(tmp_path / "good", first_worker=GOOD_PY)
+    a2, b2 = _swarm_run(tmp_path / "good").swarm
+    assert (a2.attempts, a2.first_pass, a2.checks_failed) == (1, True, 0)
+    assert a2.call_tokens < a.call_tokens  # no second Worker call
+    assert b2.call_tokens == b.call_tokens  # the other task did not move
+    _write_complex(tmp_path / "unclear", first_worker=GOOD_PY, verdicts=("Looks fine.",))
+    a3, _ = _swarm_run(tmp_path / "unclear").swarm
+    assert a3.verdict == "stalled" and not a3.passed  # never passed on an unclear verdict
+
+
+def test_a_cycle_never_spends_more_than_its_reservation(tmp_path: Path) -> None:
+    """With a parent budget of 1,600 tokens the envelope is 1,600; a Worker result far
+    bigger than its share is never sent whole and nothing passes the reservation."""
+    _write_complex(tmp_path / "wl", first_worker="```python\n" + "x = 1\n" * 900 + "```")
+    base = Config()
+    config = dataclasses.replace(base, budgets={**base.budgets, "direct_chat": 1_600})
+    result = _swarm_run(tmp_path / "wl", config)
+    for record in result.swarm:
+        assert 0 < record.reserved <= 1_600
+        assert record.used <= record.reserved and record.share_used <= 1.0
+    assert result.swarm[0].verdict in ("over_budget", "failed", "stalled", "pass")
+
+
+def test_bench_command_carries_the_swarm_section_in_the_table_and_the_json(
+        tmp_path: Path, xdg_env: dict[str, str]) -> None:
+    _write_complex(tmp_path / "wl")
+    args = ["bench", "--workload", str(tmp_path / "wl"), "--pipelines", "optimized,with_swarm"]
+    table = run_cli(args, xdg_env, timeout=240)
+    assert table.returncode == 0, table.stderr
+    data = json.loads(run_cli([*args, "--json"], xdg_env, timeout=240).stdout)
+    swarm = data["swarm"]
+    for task in swarm["tasks"]:
+        row = re.search(rf"^{task['task_id']}\*?\s+(\d)\s+([\d,]+)\s+([\d,]+)\s+[\d.]+\s+"
+                        rf"([\d,]+)/([\d,]+)\s+\d+%\s+(\w+)\s+(\d+)", table.stdout, re.M)
+        assert row is not None, task["task_id"]
+        numbers = [int(row.group(i).replace(",", "")) for i in (1, 2, 3, 4, 5, 7)]
+        assert numbers == [task["needed_tier"], task["single_tokens"], task["cycle_tokens"],
+                           task["used"], task["reserved"], task["attempts"]]
+        assert row.group(6) == task["verdict"]
+    totals = swarm["all"]
+    assert (f"tokens cycle {totals['cycle_tokens']:,} vs single {totals['single_tokens']:,}"
+            in table.stdout)
+    assert (f"validator pass {totals['passed_first']}/2 first attempt, "
+            f"{totals['passed']}/2 after retries") in table.stdout
+    assert swarm["held_out"]["tasks"] == 1 and "held out: 1 tasks" in table.stdout
+    assert totals["max_share_used"] <= 1.0
+    assert data["workload"]["complex_tasks"] == 2 and data["workload"]["tasks"] == 2

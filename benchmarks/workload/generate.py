@@ -2762,6 +2762,370 @@ def s_rollout(r: random.Random) -> Draft:
     return f"canary {svc} {tag}", steps_to_turns(steps), probes
 
 
+# --- complex tasks (issue 16): more than ~2 minutes of work, played by the swarm rows ------
+#
+# Each complex task is one request (the whole ask) with the labelled single-call answer as
+# its reply, plus what the Explorer → Worker → Validator cycle is replayed with: the
+# Explorer's options, the Worker's result for each attempt (a first one deliberately
+# broken on some tasks, so retries happen) and the Validator model's verdict text for each
+# attempt that passes the mechanical checks. Labels (tier, type, skills) were written here
+# by the guide before any rule read them; the verdict texts are written as a reviewer
+# would answer and are never computed from the labels.
+
+Swarm = dict[str, object]
+
+
+def complex_task(title: str, user: str, single: str, tier: int, task_type: str,
+                 skills: list[str], explorer: str, workers: list[str],
+                 verdicts: list[str]) -> tuple[str, list[Turn], Swarm]:
+    """One complex task: a single labelled turn and the cycle's replay texts."""
+    return title, [turn(user, single, tier, task_type, skills)], {
+        "explorer": explorer, "workers": workers, "verdicts": verdicts}
+
+
+def options(*items: tuple[str, str, str], pick_n: int = 1) -> str:
+    """The Explorer's reply: numbered options with a pro and a con, then a pick."""
+    lines = [f"{i}. {name}: pro: {pro}; con: {con}." for i, (name, pro, con) in
+             enumerate(items, 1)]
+    return "\n".join(lines) + f"\nRecommend option {pick_n}."
+
+
+def fenced(lang: str, body: str, lead: str = "", tail: str = "") -> str:
+    parts = [lead] if lead else []
+    parts.append(f"```{lang}\n{body.rstrip()}\n```")
+    if tail:
+        parts.append(tail)
+    return "\n\n".join(parts)
+
+
+def x_rotate_script(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    keep = r.randint(5, 14)
+    folder = pick(r, ["/var/log/shopctl", "/srv/app/logs", "/var/log/ingest"])
+    code = f'''"""Keep the newest files in a log folder; delete the rest."""
+from pathlib import Path
+
+
+def rotate(folder: Path, keep: int = {keep}) -> list[Path]:
+    """Delete all but the `keep` newest *.log files; return what was deleted."""
+    if keep < 0:
+        raise ValueError("keep must be 0 or more")
+    files = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
+    doomed = files[keep:]
+    for path in doomed:
+        path.unlink()
+    return doomed
+
+
+def test_rotate_keeps_newest(tmp_path: Path) -> None:
+    import os
+    for i in range(5):
+        f = tmp_path / f"{{i}}.log"
+        f.write_text("x")
+        os.utime(f, (i, i))
+    gone = rotate(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.log", "4.log"]
+    assert len(gone) == 3
+'''
+    broken = code.replace("def rotate(folder: Path, keep: int = " + str(keep) + ") -> list[Path]:",
+                          "def rotate(folder: Path, keep: int = " + str(keep) + ") -> list[Path]")
+    user = (f"Write a Python script `rotate_logs.py` for {folder}: a function `rotate` that "
+            f"keeps the newest {keep} *.log files and deletes the rest, returning what it "
+            "deleted, plus a pytest test `test_rotate_keeps_newest`. Handle a bad `keep`.")
+    single = fenced("python", code, "`rotate_logs.py`:", "Run `pytest rotate_logs.py`.")
+    return complex_task(
+        "log rotation script with tests", user, single, 3, "code", [],
+        options(("sort by mtime and unlink", "short, no dependencies", "clock skew on mtime"),
+                ("logrotate config", "standard tool", "not a Python function to test"),
+                ("sort by name", "deterministic", "names may not sort by age")),
+        [fenced("python", broken, "`rotate_logs.py`:"), fenced("python", code,
+                                                               "`rotate_logs.py`:")],
+        ["PASS"])
+
+
+def x_token_bucket(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    rate = r.choice([5, 10, 20])
+    code = f'''import time
+
+
+class TokenBucket:
+    """Allow `rate` requests a second with bursts up to `capacity`."""
+
+    def __init__(self, rate: float = {rate}, capacity: int = {rate * 2}, clock=time.monotonic):
+        self.rate, self.capacity, self.clock = rate, capacity, clock
+        self.tokens, self.stamp = float(capacity), clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def test_bucket_refills() -> None:
+    t = [0.0]
+    bucket = TokenBucket(rate=1, capacity=1, clock=lambda: t[0])
+    assert bucket.allow() and not bucket.allow()
+    t[0] = 1.0
+    assert bucket.allow()
+'''
+    locked = code.replace("import time\n", "import threading\nimport time\n").replace(
+        "        now = self.clock()\n",
+        "        with self.lock:\n            return self._take()\n\n"
+        "    lock = threading.Lock()\n\n    def _take(self) -> bool:\n        now = self.clock()\n")
+    user = (f"Write a module `ratelimit.py` with a token-bucket class `TokenBucket` (method "
+            f"`allow`) for {rate} requests a second with bursts, an injectable clock, and a "
+            "pytest test `test_bucket_refills`.")
+    return complex_task(
+        "token bucket rate limiter", user, fenced("python", code, "`ratelimit.py`:"), 3, "code", [],
+        options(("token bucket", "bursts allowed, O(1)", "float drift"),
+                ("sliding window log", "exact", "memory grows with the rate"),
+                ("fixed window counter", "simplest", "double bursts at window edges")),
+        [fenced("python", code, "`ratelimit.py`:"), fenced("python", locked, "`ratelimit.py`, "
+                                                           "with a lock:")],
+        ["RETRY: `allow` is not thread-safe and the task's callers are threads", "PASS"])
+
+
+def x_event_schema(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    currency = pick(r, ["EUR", "USD", "GBP"])
+    schema = ('{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", '
+              '"required": ["order_id", "amount_cents", "currency", "items"], "properties": '
+              '{"order_id": {"type": "string"}, "amount_cents": {"type": "integer"}, '
+              '"currency": {"enum": ["EUR", "USD", "GBP"]}, "items": {"type": "array", '
+              '"items": {"type": "object", "required": ["sku", "qty"], "properties": '
+              '{"sku": {"type": "string"}, "qty": {"type": "integer"}}}}}}')
+    example = ('{"order_id": "o-%d", "amount_cents": %d, "currency": "%s", "items": '  # noqa: UP031
+               '[{"sku": "SKU-%d", "qty": %d}]}' % (r.randint(1000, 9999),
+                                                     r.randint(500, 90000), currency,
+                                                     r.randint(100, 999), r.randint(1, 4)))
+    bad_example = example.replace('"qty": ', '"qty": "').replace("}]}", '"}]}')
+    user = ("Design and check the event contract for `order.created`: it must carry "
+            "`order_id`, `amount_cents` (integer cents), `currency` and line `items` (sku, "
+            "qty). Validate the example against this schema and fix whatever does not "
+            "match:\n\n```json\n" + schema + "\n```")
+    good = fenced("json", example, "A valid `order.created` event (`order_id`, `amount_cents`, "
+                  "`currency`, `items`):", "Amounts are integer cents, never floats.")
+    bad = fenced("json", bad_example, "A valid `order.created` event (`order_id`, "
+                 "`amount_cents`, `currency`, `items`):")
+    return complex_task(
+        "order.created JSON schema", user, good, 2, "analysis", [],
+        options(("JSON Schema 2020-12", "tooling everywhere", "verbose"),
+                ("Avro", "compact, evolution rules", "needs a registry"),
+                ("protobuf", "typed clients", "binary, harder to eyeball")),
+        [bad, good], ["PASS"])
+
+
+def x_config_migration(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    host = pick(r, HOSTS)
+    port = r.choice([5432, 6432])
+    pool = r.randint(5, 40)
+    schema = ('{"type": "object", "required": ["version", "database", "pool"], "properties": '
+              '{"version": {"enum": [2]}, "database": {"type": "object", "required": '
+              '["host", "port"], "properties": {"host": {"type": "string"}, "port": '
+              '{"type": "integer"}}}, "pool": {"type": "object", "required": ["max"], '
+              '"properties": {"max": {"type": "integer"}}}}}')
+    v1 = f"db_host={host}\ndb_port={port}\npool_size={pool}\n"
+    good = json.dumps({"version": 2, "database": {"host": host, "port": port},
+                       "pool": {"max": pool}})
+    missing = json.dumps({"version": 2, "database": {"host": host, "port": str(port)}})
+    user = ("Migrate this v1 config to the v2 JSON format, keeping every value, and check "
+            "it against the v2 schema:\n\n```ini\n" + v1 + "```\n\nv2 schema:\n\n```json\n"
+            + schema + "\n```")
+    return complex_task(
+        f"config v1 to v2 for {host}", user, fenced("json", good), 2, "ops", [],
+        options(("map keys by hand", "exact", "easy to drop a key"),
+                ("a migration script", "repeatable", "more to review")),
+        [fenced("json", missing), fenced("json", good)], ["PASS"])
+
+
+def x_tls_runbook(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    domain = pick(r, ["shop.example.com", "api.example.org", "status.example.net"])
+    script = f'''set -euo pipefail
+sudo certbot renew --cert-name {domain} --dry-run
+sudo certbot renew --cert-name {domain}
+sudo nginx -t
+sudo systemctl reload nginx
+echo | openssl s_client -connect {domain}:443 -servername {domain} 2>/dev/null \\
+  | openssl x509 -noout -enddate
+'''
+    user = (f"Write a multi-step runbook to renew the TLS certificate of {domain} on nginx: "
+            "dry run first, renew, check the config with `nginx`, reload via `systemctl`, "
+            "then verify the new expiry with `openssl`. Include rollback.")
+    good = fenced("bash", script, f"Runbook for {domain}:", "Rollback: restore "
+                  "/etc/letsencrypt/archive from the backup and reload nginx.")
+    return complex_task(
+        f"TLS renewal runbook {domain}", user, good, 2, "ops", ["aria-security"],
+        options(("certbot renew in place", "standard", "needs port 80 or DNS"),
+                ("new cert alongside, switch symlink", "instant rollback", "more steps")),
+        [fenced("bash", script, f"Runbook for {domain}:"), good],
+        ["RETRY: the task asks for a rollback step and there is none", "PASS"])
+
+
+def x_pg_backup(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    db = pick(r, ["orders", "billing", "inventory"])
+    script = f'''#!/usr/bin/env bash
+set -euo pipefail
+stamp=$(date +%Y%m%d-%H%M)
+out="/backups/{db}-$stamp.dump"
+pg_dump -Fc -d {db} -f "$out"
+createdb {db}_restore_check
+if pg_restore -d {db}_restore_check "$out"; then
+  echo "restore ok: $out"
+else
+  echo "restore FAILED: $out" >&2
+  exit 1
+fi
+dropdb {db}_restore_check
+'''
+    broken = script.replace("\nfi\n", "\n")
+    user = (f"Write a bash script that backs up the `{db}` Postgres database with `pg_dump`, "
+            "then proves the dump restores with `pg_restore` into a scratch database, exits "
+            "non-zero on failure and cleans up.")
+    return complex_task(
+        f"{db} backup with restore test", user, fenced("bash", script), 3, "ops",
+        ["aria-backup", "aria-database"],
+        options(("pg_dump -Fc plus a scratch restore", "proves the dump", "needs space"),
+                ("pg_basebackup", "whole cluster, PITR", "not one database"),
+                ("restic of the data dir", "dedup", "not consistent without a snapshot")),
+        [fenced("bash", broken), fenced("bash", script)], ["PASS"])
+
+
+def x_k8s_rollout(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    svc = pick(r, SERVICES)
+    tag = f"v{r.randint(2, 5)}.{r.randint(0, 9)}.{r.randint(0, 9)}"
+    script = f'''kubectl -n prod set image deploy/{svc} app=ghcr.io/acme/{svc}:{tag}
+kubectl -n prod rollout status deploy/{svc} --timeout=300s || {{
+  kubectl -n prod rollout undo deploy/{svc}
+  exit 1
+}}
+kubectl -n prod get pods -l app={svc}
+'''
+    user = (f"Plan and script the production rollout of {svc} {tag} on Kubernetes: set the "
+            "image, wait with `rollout` status, roll back automatically on failure, and list "
+            "the pods at the end. Step by step, with the commands.")
+    return complex_task(
+        f"rollout {svc} {tag}", user, fenced("bash", script, "Steps:"), 2, "ops",
+        ["aria-deploy"],
+        options(("kubectl set image + rollout status", "built in", "no canary"),
+                ("Argo Rollouts canary", "gradual", "needs the controller")),
+        [fenced("bash", script, "Steps:")], ["PASS"])
+
+
+def x_cron_to_timers(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    job = pick(r, ["report", "cleanup", "sync"])
+    script = f'''cat > /etc/systemd/system/{job}.service <<'UNIT'
+[Unit]
+Description={job} job
+[Service]
+Type=oneshot
+ExecStart=/usr/local/bin/{job}.sh
+UNIT
+cat > /etc/systemd/system/{job}.timer <<'UNIT'
+[Timer]
+OnCalendar=*-*-* 02:30:00
+Persistent=true
+[Install]
+WantedBy=timers.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now {job}.timer
+systemctl list-timers {job}.timer
+'''
+    broken = script.replace("<<'UNIT'\n[Timer]", "<<'UNIT\n[Timer]")
+    user = (f"Migrate the crontab line `30 2 * * * /usr/local/bin/{job}.sh` to a systemd "
+            "service and timer: write both units, enable the timer with `systemctl` and show "
+            "how to check it ran.")
+    return complex_task(
+        f"cron {job} to systemd timer", user, fenced("bash", script), 2, "ops", ["aria-cron"],
+        options(("oneshot service + timer", "logs in the journal, Persistent=", "two files"),
+                ("keep cron, add logging", "no change", "no catch-up after downtime")),
+        [fenced("bash", broken), fenced("bash", broken)], ["PASS"])
+
+
+def x_csv_report(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    col = pick(r, ["revenue", "signups", "refunds"])
+    code = f'''import csv
+import sys
+from collections import defaultdict
+
+
+def totals(path: str) -> dict[str, float]:
+    """Sum `{col}` per month from a CSV with `date` (YYYY-MM-DD) and `{col}` columns."""
+    out: dict[str, float] = defaultdict(float)
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            out[row["date"][:7]] += float(row["{col}"] or 0)
+    return dict(sorted(out.items()))
+
+
+if __name__ == "__main__":
+    for month, value in totals(sys.argv[1]).items():
+        print(f"{{month}},{{value:.2f}}")
+'''
+    user = (f"Write a Python script `monthly.py` with a function `totals` that sums the "
+            f"`{col}` column per month from a CSV export, treats empty cells as 0 and prints "
+            "month,total lines sorted by month.")
+    return complex_task(
+        f"monthly {col} totals script", user, fenced("python", code, "`monthly.py`:"), 3, "code",
+        ["aria-spreadsheet"],
+        options(("csv module + dict", "no dependencies", "more code"),
+                ("pandas groupby", "short", "heavy dependency")),
+        [fenced("python", code, "`monthly.py`:")], ["Looks fine to me.", "PASS"])
+
+
+def x_alert_rules(r: random.Random) -> tuple[str, list[Turn], Swarm]:
+    svc = pick(r, SERVICES)
+    schema = ('{"type": "array", "items": {"type": "object", "required": ["alert", "expr", '
+              '"for", "severity"], "properties": {"alert": {"type": "string"}, "expr": '
+              '{"type": "string"}, "for": {"type": "string"}, "severity": {"enum": '
+              '["page", "ticket"]}}}}')
+    job = f'{{job="{svc}"}}'
+    rules = json.dumps([
+        {"alert": f"{svc}High5xx", "expr": f'sum(rate(http_requests_total{{job="{svc}",'
+         f'code=~"5.."}}[5m])) / sum(rate(http_requests_total{job}[5m])) > 0.02',
+         "for": "10m", "severity": "page"},
+        {"alert": f"{svc}SlowP99", "expr": "histogram_quantile(0.99, sum(rate("
+         f"http_request_duration_seconds_bucket{job}[5m])) by (le)) > 1", "for": "15m",
+         "severity": "ticket"}])
+    user = (f"Design alert rules for {svc}: a paging alert on 5xx ratio and a ticket on p99 "
+            "latency, as a JSON list matching this schema, with thresholds you justify:"
+            "\n\n```json\n" + schema + "\n```")
+    wrong = rules.replace('"severity": "ticket"', '"severity": "warning"')
+    return complex_task(
+        f"{svc} alert rules", user, fenced("json", rules), 2, "ops", ["aria-metrics"],
+        options(("ratio of rates over 5m", "robust to traffic", "lags a little"),
+                ("absolute error count", "simple", "pages at peak only")),
+        [fenced("json", wrong), fenced("json", rules)], ["PASS"])
+
+
+COMPLEX: list[tuple[Callable[[random.Random], tuple[str, list[Turn], Swarm]], str, str]] = [
+    (x_rotate_script, "direct_chat", "09:12"), (x_event_schema, "direct_chat", "10:34"),
+    (x_config_migration, "sub_agent", "11:02"), (x_tls_runbook, "direct_chat", "11:48"),
+    (x_pg_backup, "sub_agent", "12:20"), (x_token_bucket, "direct_chat", "13:37"),
+    (x_k8s_rollout, "sub_agent", "14:50"), (x_cron_to_timers, "direct_chat", "15:25"),
+    (x_csv_report, "direct_chat", "16:05"), (x_alert_rules, "sub_agent", "17:40"),
+]
+COMPLEX_HELD_OUT = 3
+
+
+def complex_tasks(seed: int) -> list[dict]:
+    """The complex tasks, with their own RNGs (facts, then the held-out draw) so every
+    other task and the rest of the held-out part stay byte for byte as they were."""
+    r = random.Random(seed + 3)
+    out = []
+    for n, (tpl, kind, hhmm) in enumerate(COMPLEX, 1):
+        title, turns, swarm = tpl(r)
+        task = make_task(kind, (title, turns, []), clock(hhmm))
+        task["id"], task["swarm"] = f"complex-{n:02d}", swarm
+        out.append(task)
+    held = random.Random(seed + 4).sample([t["id"] for t in out], COMPLEX_HELD_OUT)
+    for t in out:
+        t["held_out"] = t["id"] in held
+    return out
+
+
 # --- the day ---------------------------------------------------------------------------------
 
 # (template, how many tasks it contributes). Counts are chosen for a realistic mix, not equal.
@@ -2867,6 +3231,10 @@ def validate(task: dict) -> None:
         t = turns[i]
         assert p["fact"] in t["user"] or p["fact"] in t["reply"], (task["title"], p)
         assert p["fact"] not in last_user, (task["title"], p)
+    swarm = task.get("swarm")
+    if swarm is not None:
+        assert len(turns) == 1 and swarm["explorer"] and swarm["workers"], task["title"]
+        assert all(isinstance(v, str) and v for v in swarm["verdicts"]), task["title"]
 
 
 def build(seed: int = SEED) -> list[dict]:
@@ -2911,6 +3279,7 @@ def build(seed: int = SEED) -> list[dict]:
         task = make_task("cron_job", c_status_unchanged(repeat), clock(hhmm))
         task["id"] = f"cron_job-r{n:02d}"
         ordered.append(task)
+    ordered += complex_tasks(seed)
     for t in ordered:
         validate(t)
     return ordered

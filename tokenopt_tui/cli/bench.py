@@ -78,18 +78,19 @@ async def _replay(args: argparse.Namespace, config: Config, paths: Paths,
     from tokenopt_tui.cli.progress import Progress
     from tokenopt_tui.core.bench.report import build_report, render
     from tokenopt_tui.core.bench.runner import run_pipelines
-    from tokenopt_tui.core.bench.workload import PART_FILES, Part, load_workload
+    from tokenopt_tui.core.bench.workload import PART_FILES, Part, load_workload, split_complex
 
     parts: tuple[Part, ...] = tuple(p for p in PART_FILES if args.part in ("all", p))
-    tasks = load_workload(args.workload, parts=parts)
+    tasks, complex_tasks = split_complex(load_workload(args.workload, parts=parts))
     progress = Progress(sys.stderr, "bench")
     started = time.perf_counter()
     results = await run_pipelines(
         tasks, config, bundled_skills(config), names,
         quota=(args.free_per_minute, args.free_per_day),
-        on_progress=lambda name, done, total: progress.show(name, done, total))
+        on_progress=lambda name, done, total: progress.show(name, done, total),
+        complex_tasks=complex_tasks)
     seconds = time.perf_counter() - started
-    report = build_report(results, workload_summary(tasks, args))
+    report = build_report(results, workload_summary(tasks, args, complex_tasks))
     payload = report.to_json()
     payload["seconds"] = round(seconds, 1)
     text = json.dumps(payload, indent=2)
@@ -114,8 +115,13 @@ def bundled_skills(config: Config) -> Any:
     return SkillLibrary.from_sources(config.skills, [Source("bundled", bundled_dir("skills"))])
 
 
-def workload_summary(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+def workload_summary(tasks: list[Any], args: argparse.Namespace,
+                     complex_tasks: list[Any] | None = None) -> dict[str, Any]:
+    """The day's size (complex tasks counted apart: only the swarm rows play them)."""
+    complex_tasks = complex_tasks or []
     return {
+        "complex_tasks": len(complex_tasks),
+        "complex_held_out": sum(1 for t in complex_tasks if t.held_out),
         "mode": "live" if args.live is not None else "replay",
         "tasks": len(tasks),
         "held_out_tasks": sum(1 for t in tasks if t.held_out),

@@ -25,6 +25,9 @@ class Pipeline:
     about: str
     agents: bool = False  # off in the app by default (`agents_enabled`)
     cache: bool = False  # the local tier at temperature 0, so its answers are cached
+    #: Also plays the workload's complex tasks through the swarm cycle (and, for the
+    #: swarm section, as single calls of the optimized pipeline).
+    swarm: bool = False
 
     @property
     def mechanism_off(self) -> str | None:
@@ -58,5 +61,8 @@ PIPELINES: tuple[Pipeline, ...] = (
     Pipeline("with_cache", "classifier", True, True, True,
              "optimized with the local tier at temperature 0, so the result cache answers "
              "a request asked before", cache=True),
+    Pipeline("with_swarm", "classifier", True, True, True,
+             "optimized, plus the complex tasks through the Explorer -> Worker -> Validator "
+             "cycle (compared with the same tasks as single calls)", swarm=True),
 )
 PIPELINE_NAMES = tuple(p.name for p in PIPELINES)

@@ -80,6 +80,15 @@ class Script:
     sent: list[ChatMessage] = field(default_factory=list)
     calls: int = 0
 
+    def reply_for(self, messages: list[ChatMessage], max_tokens: int) -> str:
+        """The text to replay for this request (the swarm's script answers by role and
+        stops at `max_tokens`, as the models do; the day's replies are replayed whole)."""
+        return self.reply
+
+    def record(self, tier: int, kind: str, model: str, usage: Usage) -> None:
+        """A call's usage on the plan's `tier`, for a script that needs it per call (the
+        swarm's; none here)."""
+
 
 class TokenCounter:
     """cl100k counts per distinct text: the history is resent every turn, counted once."""
@@ -127,15 +136,17 @@ class ReplayProvider:
             self.quota.take(self.endpoint)
         script.sent = messages
         script.calls += 1
-        yield script.reply
+        reply = script.reply_for(messages, max_tokens)
+        yield reply
         if script.judge_local and self.tier == 1 and script.needed_tier > 1:
             raise ProviderError(f"answer judged insufficient: the task needs tier "
                                 f"{script.needed_tier}", self.endpoint, kind="malformed")
-        cached = self._reused(messages)
-        yield Usage(self.counter.prompt(messages), self.counter(script.reply),
-                    cached_tokens=cached)
+        cached = self._reused(messages, reply)
+        usage = Usage(self.counter.prompt(messages), self.counter(reply), cached_tokens=cached)
+        script.record(self.tier, self.kind, self.model, usage)
+        yield usage
 
-    def _reused(self, messages: list[ChatMessage]) -> int:
+    def _reused(self, messages: list[ChatMessage], reply: str) -> int:
         """Prompt tokens the local tier serves from its KV cache: the messages this
         prompt shares, from the start, with the last conversation (hosted tiers report
         none here: their caching is the provider's and is not simulated)."""
@@ -146,5 +157,5 @@ class ReplayProvider:
             if held != sent:
                 break
             same += self.counter(sent.content) + PER_MESSAGE_TOKENS
-        self._held = [*messages, ChatMessage("assistant", self.script.reply)]
+        self._held = [*messages, ChatMessage("assistant", reply)]
         return same

@@ -13,6 +13,7 @@ from typing import Any
 
 from tokenopt_tui.core.bench.pipelines import PIPELINES
 from tokenopt_tui.core.bench.runner import RequestRecord, RunResult, TaskRecord
+from tokenopt_tui.core.bench.swarm import SwarmTaskRecord
 
 #: The plan's figures (its "current state" and its success criteria).
 PLAN_BASELINE_USD = 2.0
@@ -159,12 +160,99 @@ class Saving:
 
 
 @dataclass(frozen=True)
+class SwarmFigures:
+    """The complex tasks of one part: the cycle against the single call."""
+
+    part: str
+    tasks: int
+    single_tokens: int
+    cycle_tokens: int
+    single_cost_usd: float
+    cycle_cost_usd: float
+    reserved: int
+    used: int
+    max_share_used: float  # the largest used / reserved of any cycle (≤ 1 by design)
+    passed_first: int  # the Validator passed the first Worker result
+    passed: int  # passed in the end (after retries)
+    retries: int
+    stalled: int
+    over_budget: int
+    refused: int  # cycles that could not start for want of budget
+    checks_failed: int  # Worker results sent back by the mechanical checks
+    validator_model_calls: int
+    cycle_meets_need: int  # accepted, on the tier needed, mechanical checks passing
+    single_meets_need: int
+    tokens_by_role: dict[str, int]
+
+    @property
+    def ratio(self) -> float:
+        """What the cycle costs in tokens, in single calls."""
+        return self.cycle_tokens / self.single_tokens if self.single_tokens else 0.0
+
+
+def swarm_figures(records: Sequence[SwarmTaskRecord], part: str = "all") -> SwarmFigures:
+    rows = [r for r in records if part == "all" or r.held_out]
+    roles: dict[str, int] = {}
+    for r in rows:
+        for role, tokens in r.tokens_by_role.items():
+            roles[role] = roles.get(role, 0) + tokens
+    return SwarmFigures(
+        part=part, tasks=len(rows), single_tokens=sum(r.single_tokens for r in rows),
+        cycle_tokens=sum(r.call_tokens for r in rows),
+        single_cost_usd=sum(r.single_cost_usd for r in rows),
+        cycle_cost_usd=sum(r.cost_usd for r in rows),
+        reserved=sum(r.reserved for r in rows), used=sum(r.used for r in rows),
+        max_share_used=max((r.share_used for r in rows), default=0.0),
+        passed_first=sum(r.first_pass for r in rows), passed=sum(r.passed for r in rows),
+        retries=sum(r.retries for r in rows),
+        stalled=sum(r.verdict == "stalled" for r in rows),
+        over_budget=sum(r.verdict == "over_budget" for r in rows),
+        refused=sum(bool(r.refused) for r in rows),
+        checks_failed=sum(r.checks_failed for r in rows),
+        validator_model_calls=sum(r.validator_model_calls for r in rows),
+        cycle_meets_need=sum(r.cycle_meets_need for r in rows),
+        single_meets_need=sum(r.single_meets_need for r in rows),
+        tokens_by_role={k: roles[k] for k in sorted(roles)})
+
+
+@dataclass(frozen=True)
+class SwarmSection:
+    all: SwarmFigures
+    held_out: SwarmFigures
+    tasks: list[SwarmTaskRecord]
+
+    def to_json(self) -> dict[str, object]:
+        def fig(f: SwarmFigures) -> dict[str, object]:
+            return {**asdict(f), "ratio": f.ratio}
+
+        return {"all": fig(self.all), "held_out": fig(self.held_out), "tasks": [
+            {"task_id": r.task_id, "held_out": r.held_out, "needed_tier": r.needed_tier,
+             "single_tokens": r.single_tokens, "single_tier": r.single_tier,
+             "single_meets_need": r.single_meets_need, "cycle_tokens": r.call_tokens,
+             "ratio": r.ratio, "reserved": r.reserved, "used": r.used,
+             "share_used": r.share_used, "verdict": r.verdict, "attempts": r.attempts,
+             "first_pass": r.first_pass, "worker_tier": r.worker_tier,
+             "checks_ok": r.checks_ok, "cycle_meets_need": r.cycle_meets_need,
+             "tokens_by_role": r.tokens_by_role, "cost_usd": r.cost_usd,
+             "wall_s": round(r.wall_s, 3), "refused": r.refused} for r in self.tasks]}
+
+
+def swarm_section(results: Iterable[RunResult]) -> SwarmSection | None:
+    records = next((r.swarm for r in results if r.swarm), None)
+    if not records:
+        return None
+    return SwarmSection(swarm_figures(records), swarm_figures(records, "held_out"),
+                        list(records))
+
+
+@dataclass(frozen=True)
 class Report:
     figures: dict[str, Figures]  # every pipeline, all tasks
     held_out: dict[str, Figures]  # every pipeline, held-out tasks only
     targets: list[Target]
     savings: list[Saving]
     workload: dict[str, Any]
+    swarm: SwarmSection | None = None
 
     def to_json(self) -> dict[str, object]:
         def fig(f: Figures) -> dict[str, object]:
@@ -180,6 +268,7 @@ class Report:
             "held_out": {k: fig(v) for k, v in self.held_out.items()},
             "targets": [asdict(t) for t in self.targets],
             "savings": [asdict(s) for s in self.savings],
+            "swarm": self.swarm.to_json() if self.swarm is not None else None,
         }
 
 
@@ -187,10 +276,14 @@ def build_report(results: Iterable[RunResult], workload: dict[str, Any]) -> Repo
     results = list(results)
     all_figures = {r.pipeline.name: figures(r) for r in results}
     held = {r.pipeline.name: figures(r, "held_out") for r in results}
-    return Report(all_figures, held, targets(all_figures, held), savings(all_figures), workload)
+    section = swarm_section(results)
+    return Report(all_figures, held, targets(all_figures, held),
+                  savings(all_figures, section.all if section else None), workload, section)
 
 
-def savings(by_name: dict[str, Figures]) -> list[Saving]:
+def savings(by_name: dict[str, Figures], swarm: SwarmFigures | None = None) -> list[Saving]:
+    """Each ablation minus optimized; the swarm's line is the single calls minus the
+    cycles on the complex tasks (its row also carries the whole day, as optimized)."""
     optimized = by_name.get("optimized")
     if optimized is None:
         return []
@@ -199,6 +292,14 @@ def savings(by_name: dict[str, Figures]) -> list[Saving]:
         if pipeline.name not in by_name:
             continue
         variant = by_name[pipeline.name]
+        if pipeline.swarm:
+            if swarm is not None:
+                base_lost = optimized.capability_lost
+                out.append(Saving("swarm", swarm.single_tokens - swarm.cycle_tokens,
+                                  swarm.single_cost_usd - swarm.cycle_cost_usd,
+                                  base_lost + swarm.tasks - swarm.single_meets_need,
+                                  base_lost + swarm.tasks - swarm.cycle_meets_need))
+            continue
         if (off := pipeline.mechanism_off) is not None:
             out.append(Saving(off, variant.tokens - optimized.tokens,
                               variant.cost_usd - optimized.cost_usd,
@@ -265,7 +366,9 @@ def render(report: Report) -> str:
              if w.get("mode", "replay") == "replay" else "generated by the real models, "
              "free quota not simulated")
     lines.append(f"Workload: {w.get('tasks', 0)} tasks ({w.get('held_out_tasks', 0)} held out), "
-                 f"{w.get('requests', 0)} requests, {w.get('mode', 'replay')}: {quota}")
+                 f"{w.get('requests', 0)} requests, {w.get('mode', 'replay')}: {quota}"
+                 + (f"; {w['complex_tasks']} complex tasks ({w.get('complex_held_out', 0)} "
+                    "held out) for the swarm rows" if w.get("complex_tasks") else ""))
     lines.append("")
     header = (f"{'pipeline':<15}{'in tok':>11}{'out tok':>10}{'cached in':>11}{'$/day':>9}"
               f"{'vs base':>9}{'free':>7}{'tiers 1/2/3/4 %':>17}{'sess avg':>10}{'p95':>9}"
@@ -302,6 +405,9 @@ def render(report: Report) -> str:
         lines.append("")
         lines.append(f"Baseline check: ${base.cost_usd:.2f}/day here against the plan's "
                      f"~${PLAN_BASELINE_USD:.2f}/day.")
+    if report.swarm is not None:
+        lines.append("")
+        lines.extend(render_swarm(report.swarm))
     if report.targets:
         lines.append("")
         lines.append("The plan's targets (optimized pipeline):")
@@ -317,3 +423,44 @@ def _capability_line(name: str, f: Figures) -> str:
     return (f"{name:<15}{f.started_below_need:>11.1%}{f.answered_below_need:>12.1%}"
             f"{f.escalated:>7.1%}{f.finally_below_need:>11.1%}{f.failed:>7}{f.skill_recall:>8.0%}{f.skill_precision:>8.0%}{probes:>10}"
             f"{f.tasks_halted:>7}{f.quota_spill:>6}{f.cache_hits:>6}")
+
+
+def render_swarm(section: SwarmSection) -> list[str]:
+    """The swarm section: per complex task, then the totals of each part."""
+    lines = ["Swarm (complex tasks: Explorer -> Worker -> Validator cycle vs one call of "
+             "the optimized pipeline):",
+             f"{'task':<14}{'need':>5}{'single':>8}{'cycle':>8}{'x':>6}{'used/resv':>14}"
+             f"{'share':>7}{'verdict':>12}{'tries':>6}{'1st':>5}{'wkr tier':>9}"
+             f"{'checks':>7}{'need met s/c':>14}"]
+    for r in section.tasks:
+        held = "*" if r.held_out else ""
+        lines.append(
+            f"{r.task_id + held:<14}{r.needed_tier:>5}{r.single_tokens:>8,}{r.call_tokens:>8,}"
+            f"{r.ratio:>6.1f}{f'{r.used:,}/{r.reserved:,}':>14}{r.share_used:>7.0%}"
+            f"{r.verdict or 'refused':>12}{r.attempts:>6}{'yes' if r.first_pass else 'no':>5}"
+            f"{r.worker_tier or '-':>9}{'ok' if r.checks_ok else 'fail':>7}"
+            f"{_yes(r.single_meets_need) + '/' + _yes(r.cycle_meets_need):>14}")
+    lines.append("  (* held out)")
+    for f in (section.all, section.held_out):
+        if not f.tasks:
+            continue
+        name = "all" if f.part == "all" else "held out"
+        roles = ", ".join(f"{k} {v:,}" for k, v in f.tokens_by_role.items())
+        lines.append(
+            f"  {name}: {f.tasks} tasks; tokens cycle {f.cycle_tokens:,} vs single "
+            f"{f.single_tokens:,} (x{f.ratio:.2f}), ${f.cycle_cost_usd:.4f} vs "
+            f"${f.single_cost_usd:.4f}; reservation used max {f.max_share_used:.0%} "
+            f"({f.used:,} of {f.reserved:,})")
+        lines.append(
+            f"    validator pass {f.passed_first}/{f.tasks} first attempt, {f.passed}/{f.tasks} "
+            f"after retries; {f.retries} retries ({f.checks_failed} sent back by the "
+            f"mechanical checks, {f.validator_model_calls} validator model calls); "
+            f"{f.stalled} stalled, {f.over_budget} over budget, {f.refused} refused")
+        lines.append(
+            f"    need met (tier and checks): cycle {f.cycle_meets_need}/{f.tasks}, single "
+            f"call {f.single_meets_need}/{f.tasks}; tokens by role: {roles}")
+    return lines
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"

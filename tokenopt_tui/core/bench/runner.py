@@ -57,6 +57,7 @@ from tokenopt_tui.store import Store
 
 if TYPE_CHECKING:
     from tokenopt_tui.core.agents.picker import AgentPicker
+    from tokenopt_tui.core.bench.swarm import SwarmTaskRecord
 
 #: Seconds between the turns of a task on the simulated clock.
 TURN_GAP_S = 45
@@ -136,14 +137,17 @@ class RunResult:
     requests: list[RequestRecord]
     tasks: list[TaskRecord]
     seconds: float
+    #: The complex tasks, cycle against single call (the with_swarm pipeline only).
+    swarm: list[SwarmTaskRecord] = field(default_factory=list)
 
 
 class Recording:
     """A real provider whose messages are kept, so probes are checked on what was sent."""
 
-    def __init__(self, inner: Provider, script: Script) -> None:
+    def __init__(self, inner: Provider, script: Script, tier: int = 0) -> None:
         self.inner = inner
         self.script = script
+        self.tier = tier  # the plan's tier number, for the script's per-call record
         self.kind, self.model, self.endpoint = inner.kind, inner.model, inner.endpoint
 
     def availability(self) -> tuple[bool, str]:
@@ -154,7 +158,14 @@ class Recording:
 
     def stream(self, messages: list[ChatMessage], max_tokens: int) -> AsyncIterator[str | Usage]:
         self.script.sent = messages
-        return self.inner.stream(messages, max_tokens)
+        return self._recorded(messages, max_tokens)
+
+    async def _recorded(self, messages: list[ChatMessage],
+                        max_tokens: int) -> AsyncIterator[str | Usage]:
+        async for item in self.inner.stream(messages, max_tokens):
+            if isinstance(item, Usage):
+                self.script.record(self.tier, self.kind, self.model, item)
+            yield item
 
 
 class TimedSkills:
@@ -251,11 +262,13 @@ class PipelineRun:
         self.counter = TokenCounter()
         self.spent_usd = 0.0
         self.on_task = on_task
+        self.db_name = pipeline.name  # the swarm section runs more than one on a folder
+        self.day0 = day_start(time.time())
         self._providers: dict[tuple[int, int], ReplayProvider] = {}
 
     def provider(self, tier: int, index: int) -> Provider:
         if self.live is not None:
-            return Recording(self.live(tier, index), self.script)
+            return Recording(self.live(tier, index), self.script, self.to_plan[tier])
         key = (tier, index)
         if key not in self._providers:
             spec = self.config.tier(tier)
@@ -276,13 +289,14 @@ class PipelineRun:
             self.library)
         return TimedSkills(source)
 
-    async def run(self, tasks: list[Task]) -> RunResult:
-        started = time.perf_counter()
+    async def open(self) -> BenchDeps:
+        """The pipeline's router (with the app's free-quota policy on the simulated day),
+        a fresh store and its skills: what a ChatSession needs. Close `store` after."""
         # A judged-insufficient local answer must not cool the local tier down.
         steps = (0.0,) if self.script.judge_local else (30.0, 60.0, 300.0, 900.0)
         # The app's own free-quota policy (easy requests leave the reserve to hard ones),
         # on the simulated day; the replayed servers refuse past the same limits anyway.
-        day0 = day_start(time.time())
+        day0 = self.day0
         quota = FreeQuota(
             replace(self.config.quota, free_per_minute=self.quota.per_minute,
                     free_per_day=self.quota.per_day),
@@ -290,14 +304,19 @@ class PipelineRun:
         router = Router(self.config, self.provider, clock=self.clock,
                         wall_clock=lambda: day0 + self.clock(), spent_today_usd=self.spent_today,
                         cooldown_steps_s=steps, free_quota=quota)
-        store = await Store.open(self.folder / f"{self.pipeline.name}.db")
+        store = await Store.open(self.folder / f"{self.db_name}.db")
         agents = None
         if self.pipeline.agents:
             from tokenopt_tui.core.agents.picker import AgentPicker
 
             # Seeded: the same draws every run, so the figures stay deterministic.
             agents = AgentPicker(self.config.agents, lambda: store, rng=random.Random(7))
-        deps = BenchDeps(self.config, store, router, self._skills(), agents)
+        return BenchDeps(self.config, store, router, self._skills(), agents)
+
+    async def run(self, tasks: list[Task]) -> RunResult:
+        started = time.perf_counter()
+        deps = await self.open()
+        store = deps.store
         requests: list[RequestRecord] = []
         records: list[TaskRecord] = []
         try:
@@ -438,9 +457,10 @@ class _Notes:
 
 async def run_pipelines(tasks: list[Task], base: Config, library: SkillLibrary | None,
                         names: tuple[str, ...] = PIPELINE_NAMES, quota: tuple[int, int] = (20, 50),
-                        on_progress: Callable[[str, int, int], None] | None = None
-                        ) -> list[RunResult]:
-    """Every named pipeline over the same tasks, each on a fresh database."""
+                        on_progress: Callable[[str, int, int], None] | None = None,
+                        complex_tasks: Sequence[Task] = ()) -> list[RunResult]:
+    """Every named pipeline over the same tasks, each on a fresh database; a swarm
+    pipeline also plays `complex_tasks` (cycle and single call) on a day of their own."""
     results = []
     with tempfile.TemporaryDirectory(prefix="tokenopt-bench-") as tmp:
         for pipeline in PIPELINES:
@@ -452,5 +472,16 @@ async def run_pipelines(tasks: list[Task], base: Config, library: SkillLibrary |
                     on_progress(name, done, len(tasks))
 
             run = PipelineRun(pipeline, base, library, Path(tmp), quota, progress)
-            results.append(await run.run(tasks))
+            result = await run.run(tasks)
+            if pipeline.swarm and complex_tasks:
+                from tokenopt_tui.core.bench.swarm import SwarmRun
+
+                started = time.perf_counter()
+                swarm = SwarmRun(pipeline, base, library, Path(tmp), quota)
+                records, requests, task_records = await swarm.run(list(complex_tasks))
+                result.requests.extend(requests)
+                result.tasks.extend(task_records)
+                result.swarm = records
+                result.seconds += time.perf_counter() - started
+            results.append(result)
     return results

@@ -39,6 +39,18 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class SwarmReplay:
+    """What a complex task's Explorer → Worker → Validator cycle is replayed with: the
+    Explorer's options, the Worker's result per attempt (the last repeats) and the
+    Validator model's verdict text per model call (the last repeats). Written in the
+    workload, never computed from the labels."""
+
+    explorer: str
+    workers: tuple[str, ...]
+    verdicts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Task:
     id: str
     session_type: SessionType
@@ -47,6 +59,9 @@ class Task:
     title: str
     turns: tuple[Turn, ...]
     probes: tuple[Probe, ...]
+    #: Set on a complex task (one turn: the whole ask and its labelled single-call
+    #: answer); only the swarm rows play these, so the day's rows stay as they were.
+    swarm: SwarmReplay | None = None
 
     @property
     def part(self) -> Part:
@@ -102,8 +117,26 @@ def _task(raw: dict[str, Any]) -> Task:
     start = int(str(raw["start_s"]))
     if not 0 <= start < 86_400:
         raise ValueError(f"start_s {start} is not within a day")
+    swarm = _swarm(raw["swarm"]) if raw.get("swarm") is not None else None
+    if swarm is not None and len(turns) != 1:
+        raise ValueError("a complex task (with 'swarm') has exactly one turn")
     return Task(str(raw["id"]), as_session_type(str(raw["session_type"])), start,
-                bool(raw["held_out"]), str(raw.get("title", "")), turns, probes)
+                bool(raw["held_out"]), str(raw.get("title", "")), turns, probes, swarm)
+
+
+def _swarm(raw: dict[str, Any]) -> SwarmReplay:
+    if not isinstance(raw, dict):
+        raise TypeError("'swarm' must be an object")
+    workers = tuple(str(w) for w in _list(raw["workers"], "swarm.workers"))
+    verdicts = tuple(str(v) for v in _list(raw["verdicts"], "swarm.verdicts"))
+    if not workers or not verdicts:
+        raise ValueError("'swarm' needs at least one worker result and one verdict")
+    return SwarmReplay(str(raw["explorer"]), workers, verdicts)
+
+
+def split_complex(tasks: list[Task]) -> tuple[list[Task], list[Task]]:
+    """(the day's tasks, the complex tasks only the swarm rows play)."""
+    return [t for t in tasks if t.swarm is None], [t for t in tasks if t.swarm is not None]
 
 
 def _turn(raw: dict[str, Any]) -> Turn:
