@@ -492,3 +492,17 @@ async def test_second_process_writes_while_we_write(tmp_path: Path) -> None:
         assert switches > 0, "the two processes did not actually write at the same time"
         assert len(await store.search_messages("child")) == 50  # default limit
         assert len(await store.search_messages("child", limit=500)) == 200
+
+
+async def test_a_swarm_role_session_is_neither_the_latest_nor_listed(store: Store) -> None:
+    """`chat --continue` and the history list mean the user's conversations: a swarm
+    role's sub_agent session (linked to its parent) is found only when asked for by id."""
+    parent = await store.create_session("direct_chat", "design the migration")
+    await store.add_message(parent, "user", "design the migration")
+    child = await store.create_session("sub_agent", "worker")
+    await store.add_message(child, "user", "brief")
+    await store.link_session(child, parent, "worker")
+    assert await store.latest_session_id() == parent
+    assert [r.id for r in await store.history()] == [parent]
+    assert [r.id for r in await store.history(include_empty=False)] == [parent]
+    assert [r.id for r in await store.history(session_ids=[child])] == [child]

@@ -214,9 +214,12 @@ class StoreQueries(QueryPrimitives):
         return [SessionRow.from_row(row) for row in rows]
 
     async def latest_session_id(self) -> int | None:
-        """The newest session's id (what "continue the latest session" opens), or None."""
+        """The newest session's id (what "continue the latest session" opens), or None.
+        A swarm role's session (one with a parent) is never it: continuing means the
+        conversation the user had, not the sub-agent it started."""
         rows = await self._fetchall("latest_session_id",
-                                    "SELECT id FROM sessions ORDER BY id DESC LIMIT 1")
+                                    "SELECT id FROM sessions WHERE parent_id IS NULL "
+                                    "ORDER BY id DESC LIMIT 1")
         return int(rows[0][0]) if rows else None
 
     async def history(self, limit: int = 200, offset: int = 0,
@@ -224,11 +227,13 @@ class StoreQueries(QueryPrimitives):
                       include_empty: bool = True) -> list[HistoryRow]:
         """Sessions newest first with their turns and tiers used (or just `session_ids`,
         in that order); `include_empty=False` leaves out sessions with no message (a
-        chat opened and closed). Each figure is an indexed subquery, so a page costs
-        the same with 10 or 10,000 sessions."""
-        where, params = "", [limit, offset]
+        chat opened and closed). A swarm role's session is listed only when asked for by
+        id (a search hit): the list shows its parent, where the cycle is one unit. Each
+        figure is an indexed subquery, so a page costs the same with 10 or 10,000
+        sessions."""
+        where, params = "WHERE s.parent_id IS NULL", [limit, offset]
         if not include_empty:
-            where = "WHERE EXISTS (SELECT 1 FROM messages AS e WHERE e.session_id = s.id)"
+            where += " AND EXISTS (SELECT 1 FROM messages AS e WHERE e.session_id = s.id)"
         if session_ids is not None:
             if not session_ids:
                 return []
