@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, write_config
 from tokenopt_tui.config import Config
 from tokenopt_tui.core.bench.pipelines import PIPELINES
 from tokenopt_tui.core.bench.report import build_report, figures, percentile, render
@@ -450,3 +450,26 @@ def test_bench_command_carries_the_swarm_section_in_the_table_and_the_json(
     assert swarm["held_out"]["tasks"] == 1 and "held out: 1 tasks" in table.stdout
     assert totals["max_share_used"] <= 1.0
     assert data["workload"]["complex_tasks"] == 2 and data["workload"]["tasks"] == 2
+
+
+def test_bench_live_runs_a_complex_task_through_the_real_cycle(
+        tmp_path: Path, xdg_env: dict[str, str], prepared_model: Path) -> None:
+    """--live 1 also runs one complex task through the real cycle (embedded model, a
+    loopback mlx_lm.server as the free tier) with small role caps: wall time and tokens
+    per role are reported; nothing is claimed about the 270M model's quality."""
+    _write_complex(tmp_path / "wl")
+    write_config(xdg_env, "[swarm]\nexplorer_max_tokens = 24\nworker_max_tokens = 32\n"
+                          "validator_max_tokens = 8\nmax_retries = 1\n"
+                          "[local]\ntemperature = 0\nmax_tokens = 24\n")
+    result = run_cli(["bench", "--live", "1", "--workload", str(tmp_path / "wl"), "--json"],
+                     xdg_env, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    (swarm,) = data["live"]["swarm"]
+    assert swarm["task_id"] == "complex-a" and swarm["wall_s"] > 0
+    assert swarm["verdict"] in ("pass", "failed", "stalled", "over_budget")
+    assert swarm["tokens_by_role"]["explorer"] > 0 and swarm["tokens_by_role"]["worker"] > 0
+    seconds = swarm["seconds_by_role"]  # a validator sent back by the checks takes ~0 s
+    assert seconds["explorer"] > 0 and seconds["worker"] > 0
+    (task,) = data["swarm"]["tasks"]
+    assert task["used"] <= task["reserved"] and task["single_tokens"] > 0

@@ -57,11 +57,14 @@ async def _live(args: argparse.Namespace, config: Config, paths: Paths) -> int:
     from tokenopt_tui.core.bench.pipelines import PIPELINES
     from tokenopt_tui.core.bench.report import build_report, render
     from tokenopt_tui.core.bench.runner import PipelineRun, RunResult
-    from tokenopt_tui.core.bench.workload import load_workload
+    from tokenopt_tui.core.bench.swarm import SwarmRun
+    from tokenopt_tui.core.bench.workload import load_workload, split_complex
     from tokenopt_tui.core.providers.base import ProviderError
     from tokenopt_tui.wiring import make_services
 
-    tasks = pick_tasks(load_workload(getattr(args, "workload", None)), args.live)
+    day, complex_all = split_complex(load_workload(getattr(args, "workload", None)))
+    tasks = pick_tasks(day, args.live)
+    complex_tasks = pick_tasks(complex_all, args.live)
     progress = Progress(sys.stderr, "bench --live")
     services = make_services(config, paths)
     local = services.provider(1)
@@ -88,10 +91,16 @@ async def _live(args: argparse.Namespace, config: Config, paths: Paths) -> int:
                           on_task=lambda done: progress.show("optimized", done, len(tasks)),
                           live=live.provider, plan=live_config.tiers)
         result: RunResult = await run.run(tasks)
+        if complex_tasks:  # the real cycle: each role on the real models, its reply generated
+            progress.show("swarm", 0, len(complex_tasks))
+            swarm = SwarmRun(optimized, live_config, bundled_skills(config), Path(tmp),
+                             live=live.provider, plan=live_config.tiers)
+            records, _requests, _tasks = await swarm.run(complex_tasks)
+            result.swarm = records
         await live.aclose()
     await services.aclose()
     seconds = time.perf_counter() - started
-    report = build_report([result], workload_summary(tasks, args))
+    report = build_report([result], workload_summary(tasks, args, complex_tasks))
     payload = report.to_json()
     turns = result.requests
     firsts = [r.first_token_s for r in turns if r.first_token_s is not None]
@@ -100,6 +109,11 @@ async def _live(args: argparse.Namespace, config: Config, paths: Paths) -> int:
         "wall_s_per_turn": [round(r.wall_s, 3) for r in turns],
         "first_token_s_per_turn": [None if r.first_token_s is None else round(r.first_token_s, 3)
                                    for r in turns],
+        "swarm": [{"task_id": r.task_id, "wall_s": round(r.wall_s, 2), "verdict": r.verdict,
+                   "attempts": r.attempts, "tokens_by_role": r.tokens_by_role,
+                   "seconds_by_role": {k: round(v, 2) for k, v in r.seconds_by_role.items()},
+                   "single_tokens": r.single_tokens, "cycle_tokens": r.call_tokens}
+                  for r in result.swarm],
     }
     text = json.dumps(payload, indent=2)
     await keep(config, paths, "live", seconds, text)
@@ -115,6 +129,15 @@ async def _live(args: argparse.Namespace, config: Config, paths: Paths) -> int:
               f"first token {first}")
     if firsts:
         print(f"  median first token {sorted(firsts)[len(firsts) // 2]:.2f} s")
+    for s in result.swarm:
+        roles = ", ".join(f"{k} {v:,} tok {s.seconds_by_role.get(k, 0.0):.1f} s"
+                          for k, v in s.tokens_by_role.items() if k != "chat")
+        print(f"  swarm {s.task_id}: {s.verdict or 'refused'} after {s.attempts} attempt(s), "
+              f"wall {s.wall_s:.1f} s, tokens {s.call_tokens:,} ({roles}); single call "
+              f"{s.single_tokens:,}")
+    if result.swarm:
+        print("  (live swarm figures are cost and time only: the 270M base model's results "
+              "and verdicts say nothing about quality)")
     return 0
 
 

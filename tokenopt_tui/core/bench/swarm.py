@@ -27,7 +27,7 @@ from tokenopt_tui.core.bench.runner import (
     TaskRecord,
 )
 from tokenopt_tui.core.bench.workload import SwarmReplay, Task
-from tokenopt_tui.core.events import SwarmPhaseEnded, SwarmPhaseToken
+from tokenopt_tui.core.events import SwarmPhaseEnded, SwarmPhaseStarted, SwarmPhaseToken
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Usage
 from tokenopt_tui.core.session import ChatSession
@@ -60,14 +60,12 @@ class SwarmScript(Script):
     replay: SwarmReplay | None = None
     counts: dict[str, int] = field(default_factory=dict)
     usages: list[tuple[str, int, str, str, Usage]] = field(default_factory=list)
-    _role: str = "chat"
 
     def start(self, replay: SwarmReplay | None) -> None:
         self.replay, self.counts, self.usages = replay, {}, []
 
     def reply_for(self, messages: list[ChatMessage], max_tokens: int) -> str:
         role = role_of(messages)
-        self._role = role or "chat"
         if role is None or self.replay is None:
             return self.reply
         texts = {"explorer": (self.replay.explorer,), "worker": self.replay.workers,
@@ -77,7 +75,8 @@ class SwarmScript(Script):
         return _first_tokens(texts[min(n, len(texts) - 1)], max_tokens)
 
     def record(self, tier: int, kind: str, model: str, usage: Usage) -> None:
-        self.usages.append((self._role, tier, kind, model, usage))
+        """Kept with the role whose request was just sent (replayed or live)."""
+        self.usages.append((role_of(self.sent) or "chat", tier, kind, model, usage))
 
 
 def _first_tokens(text: str, limit: int) -> str:
@@ -112,6 +111,7 @@ class SwarmTaskRecord:
     worker_tier: int | None = None  # the tier of the last Worker result
     checks_ok: bool = False  # the mechanical checks on the final result
     tokens_by_role: dict[str, int] = field(default_factory=dict)
+    seconds_by_role: dict[str, float] = field(default_factory=dict)  # wall time per role
     wall_s: float = 0.0
     calls: list[Call] = field(default_factory=list)
     refused: str = ""  # the cycle could not start (SwarmRefused): why
@@ -220,11 +220,17 @@ class SwarmRun:
         cycle = SwarmCycle(deps, parent, turn.user, picker)
         started = time.perf_counter()
         first_token: float | None = None
+        phase_started = started
         try:
             async for event in cycle.run():
                 if isinstance(event, SwarmPhaseToken) and first_token is None:
                     first_token = time.perf_counter() - started
+                if isinstance(event, SwarmPhaseStarted):
+                    phase_started = time.perf_counter()
                 if isinstance(event, SwarmPhaseEnded):
+                    took = time.perf_counter() - phase_started
+                    record.seconds_by_role[event.role] = (
+                        record.seconds_by_role.get(event.role, 0.0) + took)
                     _phase(record, event)
         except SwarmRefused as exc:
             record.refused = str(exc)
