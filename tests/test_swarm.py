@@ -428,3 +428,27 @@ async def test_run_swarm_returns_the_end_and_the_tokens(tmp_path: Path) -> None:
         assert ended.verdict == "pass" and tokens == ended.used_tokens == provider.charged
     finally:
         await services.aclose()
+
+
+# -- the command, without a model ----------------------------------------------------------
+
+
+def test_the_command_refuses_a_cycle_the_budget_cannot_hold(xdg_env) -> None:
+    import json
+
+    from conftest import run_cli
+
+    env = {**xdg_env, "TOKENOPT__SWARM__FLOOR_TOKENS": "20000"}
+    refused = run_cli(["swarm", "--json", "write it"], env, timeout=120)
+    assert refused.returncode == 3, refused.stderr
+    result = json.loads(refused.stdout)
+    assert result["phases"] == [] and result["verdict"] is None
+    assert result["session_id"] is None  # refused before a session row was made
+    assert "10,000 tokens of budget left" in result["error"] and "swarm.floor_tokens" in (
+        result["error"])
+    text = run_cli(["swarm", "write it"], env, timeout=120)
+    assert text.returncode == 3 and "swarm.floor_tokens" in text.stderr
+    missing = run_cli(["swarm", "--session", "999", "write it"], xdg_env, timeout=120)
+    assert missing.returncode == 2 and "no session 999" in missing.stderr
+    empty = run_cli(["swarm", "  "], xdg_env, timeout=120)
+    assert empty.returncode == 2 and "the task is empty" in empty.stderr

@@ -53,6 +53,7 @@ async def _swarm(config: Config, paths: Paths, task: str, args: argparse.Namespa
 
     from tokenopt_tui.core.session import ChatSession
     from tokenopt_tui.core.swarm.cycle import SwarmCycle, SwarmRefused
+    from tokenopt_tui.core.swarm.envelope import plan_envelope
     from tokenopt_tui.core.text import json_dumps_safe, terminal_safe
     from tokenopt_tui.store import StoreError
     from tokenopt_tui.wiring import make_services
@@ -64,23 +65,29 @@ async def _swarm(config: Config, paths: Paths, task: str, args: argparse.Namespa
         print(f"tokenopt: {terminal_safe(str(exc))}", file=sys.stderr)
         return 2
     loop = asyncio.get_running_loop()
+    fold = Fold(None, services.secrets.scrub, printing=not args.json)
     try:
         try:
+            if args.session is None:  # refused before a new session row is made
+                plan_envelope(config.swarm, config.budgets["direct_chat"])
             parent = (await ChatSession.resume(services, args.session)
                       if args.session is not None else
                       await ChatSession.start(services, "direct_chat", title=f"swarm: {task}"[:80]))
         except LookupError as exc:
             print(f"tokenopt: swarm: {terminal_safe(str(exc))}", file=sys.stderr)
             return 2
-        cycle = SwarmCycle(services, parent, task)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, cycle.cancel)
-        fold = Fold(parent.session_id, services.secrets.scrub, printing=not args.json)
-        try:
-            async for event in cycle.run():
-                fold.add(event)
         except SwarmRefused as exc:
             fold.refused = str(exc)
+        else:
+            fold.session_id = parent.session_id
+            cycle = SwarmCycle(services, parent, task)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, cycle.cancel)
+            try:
+                async for event in cycle.run():
+                    fold.add(event)
+            except SwarmRefused as exc:
+                fold.refused = str(exc)
         if args.json:
             print(json_dumps_safe(fold.as_dict(), indent=None))
         elif fold.refused:
@@ -98,7 +105,7 @@ class Fold:
     """The cycle's events as plain text on stdout (when printing) and as the `--json`
     object; each kind has its handler (no isinstance ladder)."""
 
-    def __init__(self, session_id: int, scrub: Callable[[str], str], *,
+    def __init__(self, session_id: int | None, scrub: Callable[[str], str], *,
                  printing: bool) -> None:
         self.session_id = session_id
         self.scrub = scrub
