@@ -430,6 +430,26 @@ async def test_run_swarm_returns_the_end_and_the_tokens(tmp_path: Path) -> None:
         await services.aclose()
 
 
+async def test_an_unusable_free_tier_sends_the_explorer_to_the_first_free_tier(
+        tmp_path: Path) -> None:
+    provider = RoleProvider({"explorer": [OPTIONS], "worker": [GOOD_CODE],
+                             "validator": ["PASS"]})
+    services = build_services(tmp_path, provider)  # tier 2: OpenRouter with no key
+    try:
+        _parent, events = await run_cycle(services)
+        explorer = [e for e in events if isinstance(e, SwarmPhaseEnded)
+                    and e.role == "explorer"]
+        assert [(e.attempt, e.tier, e.verdict) for e in explorer] == [
+            (1, 2, "failed"), (2, 1, "done")]
+        assert explorer[0].tokens == 0  # skipped: no call was made, nothing charged
+        ended = events[-1]
+        assert isinstance(ended, SwarmEnded) and ended.verdict == "pass"
+        worker_call = next(c for c in provider.calls if RoleProvider.role_of(c) == "worker")
+        assert "Recommend 1." in worker_call[-1].content
+    finally:
+        await services.aclose()
+
+
 # -- the command, without a model ----------------------------------------------------------
 
 

@@ -177,15 +177,22 @@ class SwarmCycle:
         result, attempts = "", 0
         stall = StallDetector(settings.stall_ratio)
         explored = _Phase()
-        async for event in self._phase("explorer", 1, casts["explorer"],
-                                       brief.explorer_brief(self.task), explored):
-            yield event
-        ending = self._ending(explored)
-        yield await self._phase_end(
-            "explorer", 1, casts["explorer"], explored,
-            "cancelled" if explored.cancelled else "failed"
-            if explored.error or explored.over_budget else "done",
-            explored.over_budget or explored.error)
+        ending: EndVerdict | None = None
+        # The Explorer's free hosted tier may be unusable (no key, cooling down): then
+        # once more on the first free tier, out of what is left of its share.
+        for attempt, who in enumerate(roles.explorer_casts(config, casts["explorer"]), 1):
+            explored = _Phase()
+            async for event in self._phase("explorer", attempt, who,
+                                           brief.explorer_brief(self.task), explored):
+                yield event
+            ending = self._ending(explored)
+            yield await self._phase_end(
+                "explorer", attempt, who, explored,
+                "cancelled" if explored.cancelled else "failed"
+                if explored.error or explored.over_budget else "done",
+                explored.over_budget or explored.error)
+            if ending is not None or not explored.error:
+                break
         findings, reasons = explored.text, ""
         while ending is None and attempts <= settings.max_retries:
             attempts += 1

@@ -63,6 +63,14 @@ def explorer(config: Config) -> Cast:
                 _tier(config, config.swarm.explorer_tier, (2,)))
 
 
+def explorer_casts(config: Config, first: Cast) -> list[Cast]:
+    """The Explorer, then the same on the first free tier when that is another tier
+    (tried only if the first call fails)."""
+    fallback = _tier(config, 0, ())
+    return [first] if fallback == first.tier else [first, Cast(first.agent, first.prompt,
+                                                               fallback)]
+
+
 def validator(config: Config, task_type: str) -> Cast:
     """Analyst or memory, whichever fits the task type better (analyst on a tie), on
     the cheapest (first free) tier."""
