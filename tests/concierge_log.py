@@ -25,6 +25,8 @@ from tokenopt_tui.store import Store
 DATA = Path(__file__).parent / "data" / "concierge"
 LOG = DATA / "usage.jsonl"
 LABELS = DATA / "labels.json"
+#: How long before the log's first request the user's first session was.
+INSTALLED_DAYS = 40
 #: The test's "now": a few days after the log's last request (2026-11-01).
 NOW = "2026-11-05T12:00:00"
 
@@ -83,7 +85,16 @@ async def load_log(store: Store, db_path: Path, rows: list[dict[str, Any]] | Non
     sessions: dict[int, int] = {}
     ids: dict[str, int] = {}
     stamps = _Stamps()
-    for n, row in enumerate(rows if rows is not None else read_log(), 1):
+    rows = rows if rows is not None else read_log()
+    # The user's first session, long before the log (outside every window the tests
+    # use): the store has recorded usage for longer than the window, so the concierge
+    # judges unused skills (it withholds that judgement on a younger store).
+    first = min(datetime.fromisoformat(r["at"]) for r in rows) - timedelta(days=INSTALLED_DAYS)
+    hello = await store.create_session("direct_chat")
+    at = first.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamps.add("sessions", hello, at)
+    stamps.add("messages", await store.add_message(hello, "user", "hello"), at)
+    for n, row in enumerate(rows, 1):
         at = row["at"].replace("Z", ".000Z")
         if row["session"] not in sessions:
             sid = sessions[row["session"]] = await store.create_session("direct_chat")

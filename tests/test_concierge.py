@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -198,3 +199,19 @@ def test_config_sets_the_window_and_a_bad_value_is_named(tmp_path: Path,
     bad = run_cli(["concierge"], xdg_env, timeout=120)
     assert bad.returncode == 2 and "concierge.unused_days" in bad.stderr
     assert str(config) in bad.stderr
+
+
+async def test_a_store_younger_than_the_window_names_no_skill_unused(tmp_path: Path) -> None:
+    """A week of use cannot show a skill unused for 30 days: the verdict waits."""
+    rows = [r for r in read_log() if r["at"] >= "2026-10-29"]
+    library = write_library(tmp_path / "skills")
+    async with await Store.open(tmp_path / "young.db") as store:
+        await load_log(store, tmp_path / "young.db", rows)
+        with sqlite3.connect(tmp_path / "young.db") as conn:  # no earlier first session
+            conn.execute("DELETE FROM messages WHERE content = 'hello'")
+        report = await build_report(store, library, Settings(), now=NOW_AT)
+    assert report["unused"] == [] and not report["unused_judged"]
+    assert 0 < report["history_days"] < 30
+    assert "not judged yet" in render_text(report)
+    judged = await report_for(tmp_path / "old")  # the whole log, first session long before
+    assert judged["unused_judged"] and judged["unused"]

@@ -49,8 +49,9 @@ async def test_empty_store_explains_itself(xdg_env: dict[str, str], tmp_path: Pa
     async with TokenoptApp(services_for(xdg_env, tmp_path)).run_test(size=SIZE) as pilot:
         screen = await open_concierge(pilot)
         assert "Nothing to suggest yet" in static_text(screen, "#concierge-detail")
-        assert "aria-moltbook: loaded 0 times in 30 days" in static_text(
-            screen, "#concierge-skills")
+        skills = static_text(screen, "#concierge-skills")  # a fresh install: no verdict
+        assert "not judged yet: usage recorded for 0 of 30 days" in skills
+        assert "aria-moltbook" not in skills
         assert not screen.query_one(OptionList).display
         await pilot.press("d")
         await pilot.pause()

@@ -77,3 +77,11 @@ async def skill_uses(store: QueryPrimitives, since: str) -> dict[str, SkillUse]:
         "GROUP BY skill_name", (since, since))
     return {str(n): SkillUse(str(n), int(c or 0), int(t or 0), None if last is None
                              else str(last)) for n, c, t, last in rows}
+
+
+async def first_request_at(store: QueryPrimitives) -> str | None:
+    """When the oldest stored user request was made (None in an empty store): a skill
+    can only have gone unused for N days if usage has been recorded for N days."""
+    rows = await store.read("concierge.first_request_at",
+                            "SELECT MIN(created_at) FROM messages WHERE role = 'user'", ())
+    return str(rows[0][0]) if rows and rows[0][0] is not None else None

@@ -25,7 +25,7 @@ from tokenopt_tui.core.concierge.gaps import (
 from tokenopt_tui.core.concierge.unused import unused_skills, useless_skills
 from tokenopt_tui.core.concierge.usage import Request, load_requests
 from tokenopt_tui.core.text import terminal_safe
-from tokenopt_tui.store.concierge import skill_uses
+from tokenopt_tui.store.concierge import first_request_at, skill_uses
 from tokenopt_tui.store.queries import utc_timestamp
 
 UNUSED_DAYS = 30
@@ -88,14 +88,15 @@ def _body_tokens(library: Any) -> dict[str, int | None]:
 
 
 def _analyse(requests: list[Request], library: Any, settings: Settings,
-             uses: Any) -> dict[str, Any]:
+             uses: Any, judge_unused: bool = True) -> dict[str, Any]:
     """The CPU part (embedding, clustering, matching), run in a thread."""
     gaps = [r for r in requests if not r.skills and r.source == "chat"]
     gaps, covered = _rematch(library, gaps)
     taken = set(library.registry.skills) if library is not None else set()
     wanting = [r for r in requests if r.went_wrong]
     skills = list(library.registry.skills.values()) if library is not None else []
-    unused = unused_skills(skills, uses, _body_tokens(library) if library else {})
+    unused = (unused_skills(skills, uses, _body_tokens(library) if library else {})
+              if judge_unused else [])
     return {
         "gaps": _suggestions(gaps, settings.min_group, settings.method, taken),
         "wanting": _suggestions(wanting, settings.min_group, settings.method, taken),
@@ -114,10 +115,22 @@ async def build_report(store: Any, library: Any, settings: Settings = Settings()
     since = utc_timestamp(moment - timedelta(days=settings.days))
     requests = await load_requests(store, since)
     uses = await skill_uses(store, since)
-    body = await asyncio.to_thread(_analyse, requests, library, settings, uses)
+    first = await first_request_at(store)
+    # A fresh install has not left any skill unused for N days: name none until the
+    # recorded usage covers the whole window.
+    history_days = (moment - parse_time(first)).days if first else 0
+    body = await asyncio.to_thread(_analyse, requests, library, settings, uses,
+                                   history_days >= settings.days)
     return {"since": since, "days": settings.days, "min_group": settings.min_group,
-            "method": settings.method, **body,
+            "method": settings.method, "history_days": history_days,
+            "unused_judged": history_days >= settings.days, **body,
             "seconds": round(time.perf_counter() - started, 3)}
+
+
+def parse_time(text: str) -> datetime:
+    """A stored UTC timestamp ('…Z') as an aware datetime."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _quote(text: str, limit: int = 90) -> str:
@@ -153,10 +166,13 @@ def render_text(report: dict[str, Any]) -> str:
     if not report["never_useful"]:
         lines.append("  none")
     lines.append(f"\nUnused (deprecation candidates, 0 loads in {report['days']} days)")
+    if not report["unused_judged"]:
+        lines.append(f"  not judged yet: usage recorded for {report['history_days']} of "
+                     f"{report['days']} days")
     lines.extend(f"  {_quote(u['name'])}: loaded 0 times in {report['days']} days"
                  + (f" (body {u['body_tokens']:,} tokens)" if u["body_tokens"] else "")
                  for u in report["unused"])
-    if not report["unused"]:
+    if not report["unused"] and report["unused_judged"]:
         lines.append("  none")
     for name, count in sorted(report["covered_now"].items()):
         lines.append(f"\n{count} earlier unmatched requests now match {_quote(name)}.")

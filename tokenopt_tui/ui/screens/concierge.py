@@ -60,7 +60,10 @@ def skills_text(report: dict[str, Any]) -> str:
               for u in report["never_useful"]] or ["  none"]
     lines.append(f"Unused in {report['days']} days (deprecation candidates):")
     lines += [f"  {_safe(u['name'])}: loaded 0 times in {u['days']} days"
-              for u in report["unused"]] or ["  none"]
+              for u in report["unused"]] or [
+        "  none" if report["unused_judged"] else
+        f"  not judged yet: usage recorded for {report['history_days']} of "
+        f"{report['days']} days"]
     return "\n".join(lines)
 
 
