@@ -79,6 +79,7 @@ class Script:
     judge_local: bool = False
     sent: list[ChatMessage] = field(default_factory=list)
     calls: int = 0
+    last_reply: str = ""  # the text of the last call (replayed or generated)
 
     def reply_for(self, messages: list[ChatMessage], max_tokens: int) -> str:
         """The text to replay for this request (the swarm's script answers by role and
@@ -136,7 +137,7 @@ class ReplayProvider:
             self.quota.take(self.endpoint)
         script.sent = messages
         script.calls += 1
-        reply = script.reply_for(messages, max_tokens)
+        reply = script.last_reply = script.reply_for(messages, max_tokens)
         yield reply
         if script.judge_local and self.tier == 1 and script.needed_tier > 1:
             raise ProviderError(f"answer judged insufficient: the task needs tier "

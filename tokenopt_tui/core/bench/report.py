@@ -234,6 +234,7 @@ class SwarmSection:
              "first_pass": r.first_pass, "worker_tier": r.worker_tier,
              "checks_ok": r.checks_ok, "cycle_meets_need": r.cycle_meets_need,
              "tokens_by_role": r.tokens_by_role, "cost_usd": r.cost_usd,
+             "seconds_by_role": {k: round(v, 3) for k, v in r.seconds_by_role.items()},
              "wall_s": round(r.wall_s, 3), "refused": r.refused} for r in self.tasks]}
 
 

@@ -162,9 +162,13 @@ class Recording:
 
     async def _recorded(self, messages: list[ChatMessage],
                         max_tokens: int) -> AsyncIterator[str | Usage]:
+        parts: list[str] = []
         async for item in self.inner.stream(messages, max_tokens):
             if isinstance(item, Usage):
                 self.script.record(self.tier, self.kind, self.model, item)
+            else:
+                parts.append(item)
+                self.script.last_reply = "".join(parts)
             yield item
 
 

@@ -195,7 +195,9 @@ class SwarmRun:
         record.single_tokens = sum(c.prompt_tokens + c.completion_tokens for c in request.calls)
         record.single_cost_usd = sum(c.cost_usd for c in request.calls)
         record.single_tier = request.answered_tier
-        record.single_checks_ok = run_checks(task.turns[0].user, task.turns[0].reply).ok
+        # The answer that stood: the replayed one, or in live mode the generated one.
+        answer = run.script.last_reply if request.answered_tier is not None else ""
+        record.single_checks_ok = bool(answer) and run_checks(task.turns[0].user, answer).ok
 
     async def _cycle(self, run: PipelineRun, deps: BenchDeps, task: Task,
                      record: SwarmTaskRecord) -> RequestRecord:
