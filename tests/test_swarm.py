@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ui_helpers import FakeProvider, build_services
 
-from tokenopt_tui.config import SwarmSettings
+from tokenopt_tui.config import Config, SwarmSettings
 from tokenopt_tui.core.events import (
     Event,
     SwarmEnded,
@@ -27,6 +27,7 @@ from tokenopt_tui.core.swarm.brief import parse_verdict, worker_brief
 from tokenopt_tui.core.swarm.checks import run_checks, schema_errors
 from tokenopt_tui.core.swarm.cycle import SwarmCycle, run_swarm
 from tokenopt_tui.core.swarm.envelope import Envelope, SwarmRefused, plan_envelope
+from tokenopt_tui.core.swarm.roles import worker_tier
 from tokenopt_tui.core.swarm.stall import StallDetector, similarity
 from tokenopt_tui.core.tokens import count_tokens
 from tokenopt_tui.wiring import Services
@@ -472,3 +473,20 @@ def test_the_command_refuses_a_cycle_the_budget_cannot_hold(xdg_env) -> None:
     assert missing.returncode == 2 and "no session 999" in missing.stderr
     empty = run_cli(["swarm", "  "], xdg_env, timeout=120)
     assert empty.returncode == 2 and "the task is empty" in empty.stderr
+
+
+def test_the_worker_is_never_below_the_classifiers_tier_nor_on_a_paid_one(
+        config: Config) -> None:
+    """The bench found the Worker always on the local tier (the agents' first preferred
+    one) for tasks that need tier 2 or 3: every such result lost capability."""
+    # the default tiers: 1-3 free, 4 paid
+    assert [t.paid for t in config.tiers] == [False, False, False, True]
+    assert worker_tier(config, (1, 2), floor=3) == 3
+    assert worker_tier(config, (1, 2), floor=2) == 2
+    assert worker_tier(config, (3, 1), floor=2) == 3  # a preference at or above it wins
+    assert worker_tier(config, (1,), floor=1) == 1
+    assert worker_tier(config, (), floor=4) == 3  # the strongest free tier, never paid
+    # a pinned role gets no fallback: only tiers that could answer now
+    assert worker_tier(config, (1, 2), floor=2, usable={1}) == 1
+    assert worker_tier(config, (1, 2), floor=2, usable={1, 3}) == 3
+    assert worker_tier(config, (1, 2), floor=2, usable=set()) == 2  # none usable: as asked

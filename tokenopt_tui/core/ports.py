@@ -25,6 +25,8 @@ class RequestRouter(Protocol):
     def route(self, messages: Sequence[ChatMessage], *, start_tier: int, max_tokens: int,
               pinned: bool = False, free_only: bool = False) -> AsyncIterator[RouterItem]: ...
 
+    def usable_tiers(self) -> set[int]: ...
+
 
 class SkillSource(Protocol):
     """Picks the skills a request needs (core.skills.library.SkillLibrary)."""

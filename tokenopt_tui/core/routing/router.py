@@ -466,6 +466,14 @@ class Router:
                 yield failed
         yield RouteFinished(False, attempts, _summary(failures, attempts, capped, start_tier))
 
+    def usable_tiers(self) -> set[int]:
+        """Tiers with an endpoint that could be called now (available, not cooling down):
+        where a role pinned to one tier can expect an answer."""
+        return {tier.number for tier in self.config.tiers
+                for index, endpoint in enumerate(tier.endpoints)
+                if self._provider_for(tier.number, index).availability()[0]
+                and self.cooldowns.remaining(endpoint_key(endpoint)) <= 0}
+
     def _all_cooling(self, chain: list[Tier]) -> bool:
         usable = [endpoint_key(endpoint) for tier in chain if not tier.paid
                   for index, endpoint in enumerate(tier.endpoints)

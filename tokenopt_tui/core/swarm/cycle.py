@@ -159,11 +159,13 @@ class SwarmCycle:
         settings = config.swarm
         plan = plan_envelope(settings, self.parent.budget - self.parent.tokens_used)
         envelope = self._envelope = Envelope(plan)
-        task_type = classify(self.task).task_type
+        decision = classify(self.task)
+        task_type = decision.task_type
         picker = self.picker or roles.worker_picker(self.services)
+        usable = self.services.router.usable_tiers()
         casts: dict[Role, roles.Cast] = {
             "explorer": roles.explorer(config),
-            "worker": await roles.worker(config, picker, task_type),
+            "worker": await roles.worker(config, picker, task_type, decision.tier, usable),
             "validator": roles.validator(config, task_type)}
         store = self.services.store
         self.swarm_id = await store.create_swarm(self.parent.session_id, self.task,

@@ -4,7 +4,7 @@ by pheromone, the Validator is analyst or memory on the cheapest tier."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -94,13 +94,37 @@ def worker_picker(services: SessionDeps) -> AgentPicker:
     return AgentPicker(specs, lambda: services.store)
 
 
-async def worker(config: Config, picker: AgentPicker, task_type: str) -> Cast:
-    """The Worker drawn by pheromone for `task_type`; the better fit when neither fits."""
+async def worker(config: Config, picker: AgentPicker, task_type: str, floor: int = 1,
+                 usable: Collection[int] | None = None) -> Cast:
+    """The Worker drawn by pheromone for `task_type` (the better fit when neither fits),
+    on a free tier at least as strong as `floor`, the classifier's tier for the task: a
+    Worker below it loses capability whatever the Validator says (the bench measured
+    0/10 needs met with the Worker on the agents' first preferred tier, the local one)."""
     choice = await picker.choose(task_type)
     spec = choice.spec if choice is not None else max(
         picker.specs.values(), key=lambda s: (s.fit.get(task_type, 0.0), s.name))
+    if config.swarm.worker_tier:
+        return Cast(spec.name, spec.system_prompt, config.swarm.worker_tier)
     return Cast(spec.name, spec.system_prompt,
-                _tier(config, config.swarm.worker_tier, spec.preferred_tiers))
+                worker_tier(config, spec.preferred_tiers, floor, usable))
+
+
+def worker_tier(config: Config, preferred: Sequence[int], floor: int,
+                usable: Collection[int] | None = None) -> int:
+    """The first preferred free tier at or above `floor`, else the lowest free tier at
+    or above it, else the strongest free tier below it; among the `usable` ones (an
+    endpoint available, not cooling down) when any free tier is, since a pinned role
+    gets no fallback. Never a paid tier: the cycle never pays silently."""
+    free = free_tiers(config)
+    if usable is not None:
+        free = [t for t in free if t in usable] or free
+    up = [t for t in free if t >= floor]
+    for number in preferred:
+        if number in up:
+            return number
+    if up:
+        return up[0]
+    return free[-1] if free else min((t.number for t in config.tiers), default=1)
 
 
 def is_free(config: Config, tier: int) -> bool:
