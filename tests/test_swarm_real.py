@@ -90,7 +90,7 @@ async def test_the_sessions_are_linked_and_the_parent_is_charged_what_was_used(
         calls = await services.store.read(
             "calls", "SELECT session_id, tier FROM model_calls ORDER BY id")
         by_session = {c.session_id: c.role for c in children}
-        assert {(by_session[s], t) for s, t in calls} >= {("explorer", 2), ("worker", 1)}
+        assert {(by_session[s], t) for s, t in calls} >= {("explorer", 2), ("worker", 2)}
         assert not any(s == parent.session_id for s, _ in calls)  # the parent made none
         resumed = await ChatSession.resume(services, parent.session_id)
         assert resumed.tokens_used == ended.used_tokens

@@ -32,7 +32,7 @@ from tokenopt_tui.core.events import (
     TokenReceived,
     UsageRecorded,
 )
-from tokenopt_tui.core.routing.classify import classify
+from tokenopt_tui.core.routing.classify import TIER_GENERAL, classify
 from tokenopt_tui.core.session import ChatSession
 from tokenopt_tui.core.swarm import brief, roles
 from tokenopt_tui.core.swarm.checks import run_checks
@@ -165,7 +165,10 @@ class SwarmCycle:
         usable = self.services.router.usable_tiers()
         casts: dict[Role, roles.Cast] = {
             "explorer": roles.explorer(config),
-            "worker": await roles.worker(config, picker, task_type, decision.tier, usable),
+            # a task sent to the cycle is complex by the user's say-so, and the classifier
+            # starts a complex task on the general tier at least
+            "worker": await roles.worker(config, picker, task_type,
+                                         max(decision.tier, TIER_GENERAL), usable),
             "validator": roles.validator(config, task_type)}
         store = self.services.store
         self.swarm_id = await store.create_swarm(self.parent.session_id, self.task,
