@@ -248,7 +248,7 @@ async def test_a_passing_cycle_runs_three_linked_phases_inside_its_reservation(
         # pheromone: one validator verdict, good, for the Worker
         history = await store.agent_quality_history()
         assert [(h.agent, h.source) for h in history] == [(started[1].agent, "validator")]
-        # resume restores the cycle's charge from its SwarmEnded row
+        # resume restores the cycle's charge from its role sessions
         again = await ChatSession.resume(services, parent.session_id)
         assert again.tokens_used == ended.used_tokens
         assert describe(ended) and timeline_line(ended)
@@ -490,3 +490,25 @@ def test_the_worker_is_never_below_the_classifiers_tier_nor_on_a_paid_one(
     assert worker_tier(config, (1, 2), floor=2, usable={1}) == 1
     assert worker_tier(config, (1, 2), floor=2, usable={1, 3}) == 3
     assert worker_tier(config, (1, 2), floor=2, usable=set()) == 2  # none usable: as asked
+
+
+async def test_a_cycle_killed_midway_still_charges_its_parent_on_resume(
+        tmp_path: Path) -> None:
+    """The process dies while the Worker's call is in flight: no SwarmEnded row is ever
+    written, yet the call was charged to its role session when it was sent, and the
+    parent's budget counts it when the parent is reopened."""
+    services = services_for(tmp_path, RoleProvider({}))
+    try:
+        await services.open_store()
+        parent = await ChatSession.start(services)
+        store = services.store
+        child = await store.create_session("sub_agent", "worker")
+        await store.link_session(child, parent.session_id, "worker")
+        await store.start_model_call(child, tier=2, provider="openai", endpoint=None,
+                                     model="m", started_at="2026-12-05T10:00:00.000Z",
+                                     prompt_tokens=1_234, cost_usd=0.0)
+        assert await store.session_events(parent.session_id, kinds=("SwarmEnded",)) == []
+        again = await ChatSession.resume(services, parent.session_id)
+        assert again.tokens_used == 1_234
+    finally:
+        await services.aclose()

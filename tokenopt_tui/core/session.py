@@ -193,7 +193,7 @@ class ChatSession:
         if isinstance(compacted, ContextCompacted) and compacted.summary:
             session.context.apply_summary(compacted.summary, compacted.upto)
         # The row counts the session's own calls; swarm cycles it started are charged to
-        # its budget as their SwarmEnded says (their calls are counted in their sessions).
+        # its budget as their role sessions were (their calls are counted there).
         session.tokens_used = row.tokens_used + await _swarm_tokens(store, session_id)
         session._announced = session.budget_state.level(row.tokens_used)
         if row.status == "halted":
@@ -850,9 +850,10 @@ class ChatSession:
 
 
 async def _swarm_tokens(store: Store, session_id: int) -> int:
-    """Tokens the swarm cycles started in this session used (their SwarmEnded rows)."""
-    rows = await store.session_events(session_id, kinds=("SwarmEnded",))
-    return sum(int(row.payload.get("used_tokens", 0) or 0) for row in rows)
+    """Tokens the swarm cycles started in this session used: what their role sessions
+    were charged. Each call is charged to its role session the moment it is sent, so
+    this holds even for a cycle whose process died before its SwarmEnded was written."""
+    return sum(child.tokens_used for child in await store.child_sessions(session_id))
 
 
 @dataclass(frozen=True)
