@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokenopt_tui.core.bench.replay import Script
 from tokenopt_tui.core.bench.runner import (
@@ -27,7 +27,12 @@ from tokenopt_tui.core.bench.runner import (
     TaskRecord,
 )
 from tokenopt_tui.core.bench.workload import SwarmReplay, Task
-from tokenopt_tui.core.events import SwarmPhaseEnded, SwarmPhaseStarted, SwarmPhaseToken
+from tokenopt_tui.core.events import (
+    Event,
+    SwarmPhaseEnded,
+    SwarmPhaseStarted,
+    SwarmPhaseToken,
+)
 from tokenopt_tui.core.pricing import call_cost
 from tokenopt_tui.core.providers.base import ChatMessage, Usage
 from tokenopt_tui.core.session import ChatSession
@@ -220,23 +225,13 @@ class SwarmRun:
         picker = AgentPicker(specs, lambda: store, rng=random.Random(11),
                              clock=lambda: datetime.fromtimestamp(run.day0 + run.clock(), UTC))
         cycle = SwarmCycle(deps, parent, turn.user, picker)
-        started = time.perf_counter()
-        first_token: float | None = None
-        phase_started = started
+        times = _PhaseTimes(record)
         try:
             async for event in cycle.run():
-                if isinstance(event, SwarmPhaseToken) and first_token is None:
-                    first_token = time.perf_counter() - started
-                if isinstance(event, SwarmPhaseStarted):
-                    phase_started = time.perf_counter()
-                if isinstance(event, SwarmPhaseEnded):
-                    took = time.perf_counter() - phase_started
-                    record.seconds_by_role[event.role] = (
-                        record.seconds_by_role.get(event.role, 0.0) + took)
-                    _phase(record, event)
+                times.see(event)
         except SwarmRefused as exc:
             record.refused = str(exc)
-        record.wall_s = time.perf_counter() - started
+        record.wall_s = time.perf_counter() - times.started
         ended = cycle.ended
         if ended is not None:
             record.reserved, record.used = ended.reserved_tokens, ended.used_tokens
@@ -257,8 +252,39 @@ class SwarmRun:
         run.spent_usd += record.cost_usd
         request.first_tier = request.calls[0].tier if request.calls else None
         request.answered_tier = record.worker_tier if record.passed else None
-        request.wall_s, request.first_token_s = record.wall_s, first_token
+        request.wall_s, request.first_token_s = record.wall_s, times.first_token
         return request
+
+
+class _PhaseTimes:
+    """Wall time to the cycle's first streamed token and per role, from its events
+    (dispatched on the event's type)."""
+
+    def __init__(self, record: SwarmTaskRecord) -> None:
+        self.record = record
+        self.started = self.phase_started = time.perf_counter()
+        self.first_token: float | None = None
+        self._on: dict[type[Event], Callable[[Any], None]] = {
+            SwarmPhaseToken: self._token, SwarmPhaseStarted: self._phase_start,
+            SwarmPhaseEnded: self._phase_end}
+
+    def see(self, event: Event) -> None:
+        handler = self._on.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _token(self, _event: SwarmPhaseToken) -> None:
+        if self.first_token is None:
+            self.first_token = time.perf_counter() - self.started
+
+    def _phase_start(self, _event: SwarmPhaseStarted) -> None:
+        self.phase_started = time.perf_counter()
+
+    def _phase_end(self, event: SwarmPhaseEnded) -> None:
+        took = time.perf_counter() - self.phase_started
+        seconds = self.record.seconds_by_role
+        seconds[event.role] = seconds.get(event.role, 0.0) + took
+        _phase(self.record, event)
 
 
 def _phase(record: SwarmTaskRecord, event: SwarmPhaseEnded) -> None:
