@@ -35,6 +35,12 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
 
 
+def parse_utc_timestamp(text: str) -> datetime:
+    """The inverse of `utc_timestamp`: a stored UTC time ('…Z') as an aware datetime."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def fts_query(text: str) -> str | None:
     """Turn user text into a safe FTS5 query: every word a quoted phrase, all ANDed.
 

@@ -19,7 +19,7 @@ from tokenopt_tui.core.agents.pheromone import DEFAULT_PARAMS, PheromoneParams, 
 from tokenopt_tui.core.agents.select import EXPLORATION_FLOOR, Candidate, draw, probabilities
 from tokenopt_tui.core.events import AgentChosen
 from tokenopt_tui.store.agents import AgentQualityRow
-from tokenopt_tui.store.queries import utc_timestamp
+from tokenopt_tui.store.queries import parse_utc_timestamp, utc_timestamp
 
 if TYPE_CHECKING:
     from tokenopt_tui.store import Store
@@ -29,12 +29,6 @@ Clock = Callable[[], datetime]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def parse_time(text: str) -> datetime:
-    """A stored UTC timestamp ('…Z') as an aware datetime."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,7 @@ class AgentPicker:
         """Every stored (agent, task type) quality, evaporated to now."""
         now = self.clock()
         return {(r.agent, r.task_type):
-                Quality(r.alpha, r.beta, parse_time(r.updated_at)).at(now, self.params)
+                Quality(r.alpha, r.beta, parse_utc_timestamp(r.updated_at)).at(now, self.params)
                 for r in await self._store().agent_qualities()}
 
     def _candidates(self, task_type: str,
@@ -104,8 +98,8 @@ class AgentPicker:
         store = self._store()
         now = self.clock()
         row = await store.agent_quality(agent, task_type)
-        before = (Quality(row.alpha, row.beta, parse_time(row.updated_at)) if row is not None
-                  else Quality.prior(now, self.params))
+        before = (Quality(row.alpha, row.beta, parse_utc_timestamp(row.updated_at))
+                  if row is not None else Quality.prior(now, self.params))
         after = before.record(good, now, self.params)
         tau = after.tau(self.params)
         await store.save_agent_quality(AgentQualityRow(

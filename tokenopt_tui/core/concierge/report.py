@@ -26,7 +26,7 @@ from tokenopt_tui.core.concierge.unused import unused_skills, useless_skills
 from tokenopt_tui.core.concierge.usage import Request, load_requests
 from tokenopt_tui.core.text import terminal_safe
 from tokenopt_tui.store.concierge import first_request_at, skill_uses
-from tokenopt_tui.store.queries import utc_timestamp
+from tokenopt_tui.store.queries import parse_utc_timestamp, utc_timestamp
 
 UNUSED_DAYS = 30
 MIN_GROUP = 3
@@ -118,19 +118,13 @@ async def build_report(store: Any, library: Any, settings: Settings = Settings()
     first = await first_request_at(store)
     # A fresh install has not left any skill unused for N days: name none until the
     # recorded usage covers the whole window.
-    history_days = (moment - parse_time(first)).days if first else 0
+    history_days = (moment - parse_utc_timestamp(first)).days if first else 0
     body = await asyncio.to_thread(_analyse, requests, library, settings, uses,
                                    history_days >= settings.days)
     return {"since": since, "days": settings.days, "min_group": settings.min_group,
             "method": settings.method, "history_days": history_days,
             "unused_judged": history_days >= settings.days, **body,
             "seconds": round(time.perf_counter() - started, 3)}
-
-
-def parse_time(text: str) -> datetime:
-    """A stored UTC timestamp ('…Z') as an aware datetime."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _quote(text: str, limit: int = 90) -> str:
