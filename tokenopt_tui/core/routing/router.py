@@ -38,7 +38,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass
 from typing import cast
 
@@ -466,18 +473,22 @@ class Router:
                 yield failed
         yield RouteFinished(False, attempts, _summary(failures, attempts, capped, start_tier))
 
+    def _available(self, tiers: Sequence[Tier]) -> Iterator[tuple[int, EndpointKey]]:
+        """(tier number, endpoint key) of every endpoint of `tiers` that is available
+        (key present, model folder there), cooling down or not."""
+        for tier in tiers:
+            for index, endpoint in enumerate(tier.endpoints):
+                if self._provider_for(tier.number, index).availability()[0]:
+                    yield tier.number, endpoint_key(endpoint)
+
     def usable_tiers(self) -> set[int]:
         """Tiers with an endpoint that could be called now (available, not cooling down):
         where a role pinned to one tier can expect an answer."""
-        return {tier.number for tier in self.config.tiers
-                for index, endpoint in enumerate(tier.endpoints)
-                if self._provider_for(tier.number, index).availability()[0]
-                and self.cooldowns.remaining(endpoint_key(endpoint)) <= 0}
+        return {number for number, key in self._available(self.config.tiers)
+                if self.cooldowns.remaining(key) <= 0}
 
     def _all_cooling(self, chain: list[Tier]) -> bool:
-        usable = [endpoint_key(endpoint) for tier in chain if not tier.paid
-                  for index, endpoint in enumerate(tier.endpoints)
-                  if self._provider_for(tier.number, index).availability()[0]]
+        usable = [key for _, key in self._available([t for t in chain if not t.paid])]
         return bool(usable) and all(self.cooldowns.remaining(key) > 0 for key in usable)
 
     def _skip(self, tier: Tier, provider: Provider, key: EndpointKey,
